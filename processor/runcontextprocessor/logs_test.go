@@ -1,0 +1,84 @@
+// Copyright otelcol-runcontext authors
+// SPDX-License-Identifier: Apache-2.0
+
+package runcontextprocessor
+
+import (
+	"context"
+	"flag"
+	"path/filepath"
+	"testing"
+
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/plogtest"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/client"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/processor/processortest"
+
+	"github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/internal/metadata"
+)
+
+// Run `go test -run TestLogsGolden -update` to rewrite the expected files,
+// then read the diff: it is the behaviour change.
+var update = flag.Bool("update", false, "rewrite the expected golden files")
+
+// goldenCase runs one named configuration of testdata/config.yaml over one
+// input file of testdata/logs and compares with <case>_expected.yaml.
+type goldenCase struct {
+	config   string
+	input    string
+	metadata map[string][]string
+}
+
+var logsGoldenCases = []goldenCase{
+	{config: "", input: "cicd"},
+	{config: "overwrite", input: "cicd"},
+	{config: "no_severity", input: "cicd"},
+	{config: "keep", input: "cicd"},
+	{config: "drop", input: "cicd"},
+	{config: "fill", input: "cicd"},
+	{config: "record_sources", input: "record_sources"},
+	{config: "metadata", input: "metadata", metadata: map[string][]string{
+		"x-parent-run-id": {"", "run-from-header"},
+		"X-Step-Id":       {"step-from-header"},
+	}},
+	{config: "fixed_values", input: "fixed_values"},
+	{config: "templates", input: "templates"},
+	{config: "code_location", input: "code_location"},
+}
+
+func (c goldenCase) name() string {
+	if c.config == "" {
+		return "defaults_" + c.input
+	}
+	return c.config + "_" + c.input
+}
+
+func TestLogsGolden(t *testing.T) {
+	for _, tc := range logsGoldenCases {
+		t.Run(tc.name(), func(t *testing.T) {
+			cfg, err := loadConfig(t, tc.config)
+			require.NoError(t, err)
+			input, err := golden.ReadLogs(filepath.Join("testdata", "logs", tc.input+"_input.yaml"))
+			require.NoError(t, err)
+
+			sink := new(consumertest.LogsSink)
+			p, err := NewFactory().CreateLogs(context.Background(), processortest.NewNopSettings(metadata.Type), cfg, sink)
+			require.NoError(t, err)
+			ctx := client.NewContext(context.Background(), client.Info{Metadata: client.NewMetadata(tc.metadata)})
+			require.NoError(t, p.ConsumeLogs(ctx, input))
+			require.NoError(t, p.Shutdown(context.Background()))
+
+			expectedFile := filepath.Join("testdata", "logs", tc.name()+"_expected.yaml")
+			require.Len(t, sink.AllLogs(), 1)
+			actual := sink.AllLogs()[0]
+			if *update {
+				require.NoError(t, golden.WriteLogs(t, expectedFile, actual))
+			}
+			expected, err := golden.ReadLogs(expectedFile)
+			require.NoError(t, err)
+			require.NoError(t, plogtest.CompareLogs(expected, actual))
+		})
+	}
+}

@@ -1,0 +1,215 @@
+// Copyright otelcol-runcontext authors
+// SPDX-License-Identifier: Apache-2.0
+
+package runcontextprocessor // import "github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor"
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/internal/detector"
+)
+
+// plan is the configuration resolved once at start: every dimension with
+// its sources in precedence order, templates bound to dimension indices,
+// and what needs per-record work. The hot path only executes it.
+type plan struct {
+	// dims is in dependency order: a templated dimension comes after every
+	// dimension its template names.
+	dims []dimension
+	// recordScoped indexes the dimensions whose value may differ between
+	// records of one resource, in dependency order.
+	recordScoped []int
+	// required indexes the dimensions every record must have.
+	required []int
+
+	overwrite    bool
+	onMissing    MissingAction
+	fillValue    string
+	usesMetadata bool
+
+	// severityKey receives the Python level name; empty when off.
+	severityKey  string
+	codeLocation bool
+}
+
+// dimension is one output name and where its value comes from.
+type dimension struct {
+	name string
+	// hidden marks a source named inside a template: it is resolved like a
+	// dimension so the template can use it, but never written out.
+	hidden  bool
+	sources []source
+	// recordScoped is set when a record may have a value of its own: a
+	// source reads record attributes, or a template depends on one that does.
+	recordScoped bool
+}
+
+// newPlan resolves cfg and the run context the detectors find.
+// getenv is os.Getenv outside tests.
+func newPlan(cfg *Config, getenv func(string) string) (*plan, error) {
+	templates, err := compileTemplates(cfg.Dimensions, cfg.knownDimensions())
+	if err != nil {
+		return nil, err
+	}
+
+	b := planBuilder{
+		byName:    make(map[string]int),
+		sources:   make(map[string][]source),
+		templates: templates,
+	}
+
+	// Precedence: explicit configuration first, then detectors in order.
+	for _, name := range sortedKeys(cfg.Dimensions) {
+		d := cfg.Dimensions[name]
+		for _, ref := range d.From {
+			src, err := parseSource(ref)
+			if err != nil {
+				return nil, fmt.Errorf("dimensions::%s: %w", name, err)
+			}
+			b.add(name, src)
+		}
+		if d.Value != "" {
+			b.add(name, source{kind: fixedValue, key: d.Value})
+		}
+		if t := templates[name]; t != nil {
+			b.add(name, source{kind: templated, tmpl: t})
+		}
+	}
+	for _, ctx := range detect(cfg, getenv) {
+		for _, name := range sortedKeys(ctx) {
+			for _, ref := range ctx[name].From {
+				src, err := parseSource(ref)
+				if err != nil {
+					return nil, fmt.Errorf("detector source for %s: %w", name, err)
+				}
+				b.add(name, src)
+			}
+			if v := ctx[name].Value; v != "" {
+				b.add(name, source{kind: fixedValue, key: v})
+			}
+		}
+	}
+	// A required dimension that no source provides can still come with the
+	// record itself; it needs a place in the plan to be checked.
+	for _, name := range cfg.Required {
+		b.declare(name)
+	}
+
+	p := &plan{
+		overwrite:    cfg.Overwrite,
+		onMissing:    cfg.OnMissing,
+		fillValue:    cfg.FillValue,
+		severityKey:  cfg.SeverityDimension,
+		codeLocation: cfg.CodeLocation,
+	}
+	for _, name := range b.order {
+		b.visit(p, name, false)
+	}
+	for i := range p.dims {
+		d := &p.dims[i]
+		for _, src := range d.sources {
+			if src.kind == clientMetadata {
+				p.usesMetadata = true
+			}
+		}
+		// With overwrite on, a record's own value of any dimension must be
+		// replaced, so every written dimension is looked at per record.
+		if d.recordScoped || (p.overwrite && !d.hidden) {
+			p.recordScoped = append(p.recordScoped, i)
+		}
+	}
+	for _, name := range cfg.Required {
+		p.required = append(p.required, b.byName[name])
+	}
+	return p, nil
+}
+
+// detect runs the configured detectors, or with no detectors option, every
+// telemetry detector and every environment detector whose platform is present.
+func detect(cfg *Config, getenv func(string) string) []detector.Context {
+	names := knownDetectorNames()
+	if cfg.Detectors != nil {
+		names = *cfg.Detectors
+	}
+	var found []detector.Context
+	for _, name := range names {
+		newDetector, ok := detectors[name]
+		if !ok {
+			continue // rejected by Validate
+		}
+		if ctx := newDetector().Detect(getenv); ctx != nil {
+			found = append(found, ctx)
+		}
+	}
+	return found
+}
+
+// planBuilder gathers sources by dimension name, then lays the dimensions
+// out in dependency order.
+type planBuilder struct {
+	order     []string
+	byName    map[string]int
+	sources   map[string][]source
+	templates map[string]*template
+}
+
+func (b *planBuilder) declare(name string) {
+	if _, ok := b.sources[name]; !ok {
+		b.sources[name] = nil
+		b.order = append(b.order, name)
+	}
+}
+
+func (b *planBuilder) add(name string, src source) {
+	b.declare(name)
+	b.sources[name] = append(b.sources[name], src)
+}
+
+// visit appends name to the plan after everything its templates reference.
+// Templates were checked for cycles and unknown names by compileTemplates.
+func (b *planBuilder) visit(p *plan, name string, hidden bool) int {
+	if i, ok := b.byName[name]; ok {
+		return i
+	}
+	d := dimension{name: name, hidden: hidden}
+	if hidden {
+		src, _ := parseSource(name) // checked by compileTemplates
+		d.sources = []source{src}
+		d.recordScoped = src.kind == recordAttribute
+	}
+	for _, src := range b.sources[name] {
+		if src.kind == recordAttribute {
+			d.recordScoped = true
+		}
+		if src.kind != templated {
+			d.sources = append(d.sources, src)
+			continue
+		}
+		// Bind a copy of the template to dimension indices of this plan.
+		t := &template{literalLen: src.tmpl.literalLen, segments: append([]segment(nil), src.tmpl.segments...)}
+		for j := range t.segments {
+			s := &t.segments[j]
+			if s.ref == "" {
+				continue
+			}
+			s.dim = b.visit(p, s.ref, isSourceRef(s.ref))
+			ref := &p.dims[s.dim]
+			// With overwrite off, a record's own value of a dimension wins,
+			// so a template over it must see the record's value.
+			if !ref.hidden && !p.overwrite {
+				ref.recordScoped = true
+			}
+			if ref.recordScoped {
+				d.recordScoped = true
+			}
+		}
+		d.sources = append(d.sources, source{kind: templated, tmpl: t})
+	}
+	p.dims = append(p.dims, d)
+	b.byName[name] = len(p.dims) - 1
+	return len(p.dims) - 1
+}
+
+// osGetenv is the environment the detectors read outside tests.
+var osGetenv = os.Getenv
