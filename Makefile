@@ -1,0 +1,42 @@
+# otelcol-runcontext: every command a developer or CI runs.
+#   make run    - build the collector and run it on config/local.yaml
+#   make test   - run every test of every Go module (what CI runs)
+
+GO        ?= go
+BIN       := $(CURDIR)/bin
+COLLECTOR := $(BIN)/otelcol-runcontext
+
+.PHONY: run build test generate check-generated compose tools
+
+run: build
+	$(COLLECTOR) --config config/local.yaml
+
+build:
+	$(GO) -C cmd/otelcol-runcontext build -trimpath -o $(COLLECTOR) .
+
+test:
+	./scripts/test.sh
+
+# Regenerates all generated code: the processor's mdatagen files and the
+# distribution under cmd/otelcol-runcontext from builder-config.yaml.
+generate: tools
+	./scripts/generate.sh
+
+# Fails when the committed generated code differs from what the generators
+# produce now.
+check-generated: generate
+	@git diff --exit-code -- . ':(exclude)**/go.sum' || \
+		(echo "generated code is out of date: run 'make generate' and commit" >&2; exit 1)
+	@test -z "$$(git status --porcelain --untracked-files=all -- cmd processor)" || \
+		(git status --short -- cmd processor; echo "generate left untracked files" >&2; exit 1)
+
+# Builds a second, minimal collector that composes the processor by path,
+# as a user's own build would, and checks that it starts.
+compose: tools
+	./scripts/compose-test.sh
+
+# The code generators, pinned in internal/tools/go.mod.
+tools: $(BIN)/builder $(BIN)/mdatagen
+$(BIN)/builder $(BIN)/mdatagen: internal/tools/go.mod
+	$(GO) -C internal/tools build -o $(BIN)/builder go.opentelemetry.io/collector/cmd/builder
+	$(GO) -C internal/tools build -o $(BIN)/mdatagen go.opentelemetry.io/collector/cmd/mdatagen
