@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+mkdir -p .build/compose
 bin/builder --config examples/compose/builder-config.yaml >.build-compose.log 2>&1 ||
 	{ cat .build-compose.log; rm -f .build-compose.log; exit 1; }
 rm -f .build-compose.log

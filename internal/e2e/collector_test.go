@@ -1,0 +1,192 @@
+// Copyright otelcol-runcontext authors
+// SPDX-License-Identifier: Apache-2.0
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// repoRoot is the repository's top folder, two levels above this package.
+var repoRoot = func() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		panic(err)
+	}
+	return filepath.Clean(filepath.Join(wd, "..", ".."))
+}()
+
+// collectorBinary is the distribution built by `make build`, which the
+// README's test command runs first.
+func collectorBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(repoRoot, "bin", "otelcol-runcontext")
+	_, err := os.Stat(bin)
+	require.NoError(t, err, "the collector binary is missing: run `make build` (the README's test command does)")
+	return bin
+}
+
+// configPath names one of the shipped configurations under config/.
+func configPath(name string) string {
+	return filepath.Join(repoRoot, "config", name)
+}
+
+// freeAddr returns a loopback address with a port nobody listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	return addr
+}
+
+// syncBuffer collects a process's output while tests read it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// collector is the real binary running one of the real configurations.
+type collector struct {
+	cmd      *exec.Cmd
+	output   *syncBuffer
+	grpcAddr string
+	httpAddr string
+	done     chan error
+}
+
+// startCollector runs the binary on config with free ports and the given
+// extra environment, and waits until it is ready to receive.
+func startCollector(t *testing.T, config string, env ...string) *collector {
+	t.Helper()
+	c := &collector{
+		output:   &syncBuffer{},
+		grpcAddr: freeAddr(t),
+		httpAddr: freeAddr(t),
+		done:     make(chan error, 1),
+	}
+	c.cmd = exec.Command(collectorBinary(t), "--config", config)
+	c.cmd.Env = append(os.Environ(),
+		"RUNCONTEXT_OTLP_GRPC_ENDPOINT="+c.grpcAddr,
+		"RUNCONTEXT_OTLP_HTTP_ENDPOINT="+c.httpAddr,
+		"RUNCONTEXT_HEALTH_ENDPOINT="+freeAddr(t),
+		"RUNCONTEXT_METRICS_PORT="+portOf(t, freeAddr(t)),
+		"RUNCONTEXT_METRICS_HOST=127.0.0.1",
+	)
+	c.cmd.Env = append(c.cmd.Env, env...)
+	c.cmd.Stdout = c.output
+	c.cmd.Stderr = c.output
+	require.NoError(t, c.cmd.Start())
+	go func() { c.done <- c.cmd.Wait() }()
+	t.Cleanup(func() {
+		if c.cmd.ProcessState == nil {
+			_ = c.cmd.Process.Kill()
+			<-c.done
+		}
+		if t.Failed() {
+			t.Logf("collector output:\n%s", c.output.String())
+		}
+	})
+
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if strings.Contains(c.output.String(), "Everything is ready") {
+			return c
+		}
+		select {
+		case err := <-c.done:
+			c.done <- err
+			t.Fatalf("collector exited before it was ready: %v\n%s", err, c.output.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	t.Fatalf("collector not ready after 30s:\n%s", c.output.String())
+	return nil
+}
+
+// stop sends SIGTERM, the graceful shutdown a pipeline's end brings, and
+// waits for the process to exit.
+func (c *collector) stop(t *testing.T) {
+	t.Helper()
+	require.NoError(t, c.cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case err := <-c.done:
+		require.NoError(t, err, "collector exit")
+	case <-time.After(60 * time.Second):
+		t.Fatal("collector did not stop within 60s")
+	}
+}
+
+// waitForOutput waits until the collector's output contains every string.
+func (c *collector) waitForOutput(t *testing.T, timeout time.Duration, want ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	for {
+		out := c.output.String()
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				missing = w
+				break
+			}
+		}
+		if missing == "" {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("collector output lacks %q after %s", missing, timeout)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func portOf(t *testing.T, addr string) string {
+	t.Helper()
+	_, port, err := net.SplitHostPort(addr)
+	require.NoError(t, err)
+	return port
+}
+
+// runCollectorCommand runs a one-shot subcommand such as validate.
+func runCollectorCommand(t *testing.T, env []string, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(collectorBinary(t), args...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func mustWriteFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+	return path
+}
+

@@ -1,0 +1,147 @@
+// Copyright otelcol-runcontext authors
+// SPDX-License-Identifier: Apache-2.0
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+)
+
+// A connection string for configurations that need one; nothing listens at
+// its endpoint, which the collector only finds out when it sends.
+const unreachableConnectionString = "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=http://127.0.0.1:9/"
+
+func TestComponentsListsTheDistribution(t *testing.T) {
+	out, err := runCollectorCommand(t, nil, "components")
+	require.NoError(t, err, out)
+	for _, want := range []string{"name: otlp", "name: runcontext", "name: azure_monitor", "name: debug", "name: batch", "name: memory_limiter", "name: health_check", "name: file_storage"} {
+		assert.Contains(t, out, want)
+	}
+}
+
+func TestShippedConfigsValidate(t *testing.T) {
+	for _, name := range []string{"local.yaml", "azure.yaml", "gateway.yaml"} {
+		t.Run(name, func(t *testing.T) {
+			out, err := runCollectorCommand(t, []string{"APPLICATIONINSIGHTS_CONNECTION_STRING=" + unreachableConnectionString},
+				"validate", "--config", configPath(name))
+			require.NoError(t, err, out)
+		})
+	}
+}
+
+func TestShippedConfigsStart(t *testing.T) {
+	for _, name := range []string{"local.yaml", "azure.yaml", "gateway.yaml"} {
+		t.Run(name, func(t *testing.T) {
+			c := startCollector(t, configPath(name), "APPLICATIONINSIGHTS_CONNECTION_STRING="+unreachableConnectionString)
+			c.stop(t)
+		})
+	}
+}
+
+func TestUnknownProcessorKeyIsNamed(t *testing.T) {
+	cfg := mustWriteFile(t, "bad.yaml", `
+receivers:
+  otlp:
+    protocols:
+      http:
+processors:
+  runcontext:
+    overwrit: true
+exporters:
+  debug:
+service:
+  pipelines:
+    logs:
+      receivers: [otlp]
+      processors: [runcontext]
+      exporters: [debug]
+`)
+	out, err := runCollectorCommand(t, nil, "validate", "--config", cfg)
+	require.Error(t, err)
+	assert.Contains(t, out, `"runcontext"`)
+	assert.Contains(t, out, "invalid keys: overwrit")
+}
+
+func TestInvalidProcessorConfigIsExplained(t *testing.T) {
+	cfg := mustWriteFile(t, "bad.yaml", `
+receivers:
+  otlp:
+    protocols:
+      http:
+processors:
+  runcontext:
+    on_missing: drop
+exporters:
+  debug:
+service:
+  pipelines:
+    logs:
+      receivers: [otlp]
+      processors: [runcontext]
+      exporters: [debug]
+`)
+	out, err := runCollectorCommand(t, nil, "validate", "--config", cfg)
+	require.Error(t, err)
+	assert.Contains(t, out, `on_missing: "drop" needs at least one dimension in required`)
+}
+
+// The local configuration takes OTLP logs on gRPC and HTTP and passes them
+// through runcontext to the debug exporter.
+func TestLocalConfigAcceptsOTLPLogs(t *testing.T) {
+	c := startCollector(t, configPath("local.yaml"))
+
+	req := plogotlp.NewExportRequestFromLogs(oneLog("over http"))
+	body, err := req.MarshalProto()
+	require.NoError(t, err)
+	resp, err := http.Post("http://"+c.httpAddr+"/v1/logs", "application/x-protobuf", bytes.NewReader(body))
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	conn, err := grpc.NewClient(c.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err = plogotlp.NewGRPCClient(conn).Export(ctx, plogotlp.NewExportRequestFromLogs(oneLog("over grpc")))
+	require.NoError(t, err)
+
+	// The debug exporter reports the size of each batch it received.
+	require.Eventually(t, func() bool { return debugLogRecords(c.output.String()) == 2 }, 10*time.Second, 50*time.Millisecond)
+	c.stop(t)
+}
+
+var debugLogRecordsPattern = regexp.MustCompile(`"log records": (\d+)`)
+
+// debugLogRecords adds up the log records the debug exporter reported.
+func debugLogRecords(output string) int {
+	total := 0
+	for _, m := range debugLogRecordsPattern.FindAllStringSubmatch(output, -1) {
+		n, _ := strconv.Atoi(m[1])
+		total += n
+	}
+	return total
+}
+
+func oneLog(body string) plog.Logs {
+	ld := plog.NewLogs()
+	rl := ld.ResourceLogs().AppendEmpty()
+	rl.Resource().Attributes().PutStr("cicd.pipeline.run.id", "run-1")
+	lr := rl.ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
+	lr.Body().SetStr(body)
+	lr.SetSeverityNumber(plog.SeverityNumberInfo)
+	return ld
+}
