@@ -19,7 +19,7 @@ COMPOSE_OTLP_HTTP_ENDPOINT="127.0.0.1:$port" \
 pid=$!
 
 for _ in $(seq 1 100); do
-	curl -fsS -o /dev/null -X POST "http://127.0.0.1:$port/v1/logs" \
+	curl -fs -o /dev/null -X POST "http://127.0.0.1:$port/v1/logs" \
 		-H 'Content-Type: application/json' \
 		-d '{"resourceLogs":[{"resource":{"attributes":[{"key":"cicd.pipeline.run.id","value":{"stringValue":"run-42"}}]},"scopeLogs":[{"logRecords":[{"severityNumber":17,"body":{"stringValue":"composed"}}]}]}]}' &&
 		break
