@@ -75,8 +75,8 @@ func BenchmarkLogs(b *testing.B) {
 		{"no_level", 0, func(cfg *Config) { cfg.SeverityDimension = "" }},
 		{"explicit_with_template", 0, func(cfg *Config) {
 			cfg.Dimensions = map[string]DimensionConfig{
-				"run_type": {Value: "training"},
-				"run_url":  {Template: "https://ml.azure.com/runs/{parent_run_id}?wsid=/subscriptions/s/resourcegroups/r/workspaces/w"},
+				"run_type":  {Value: "training"},
+				"run_url":   {Template: "https://ml.azure.com/runs/{parent_run_id}?wsid=/subscriptions/s/resourcegroups/r/workspaces/w"},
 				"build_url": {Template: "https://github.com/org/repo/commit/{build_version}"},
 			}
 		}},
