@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+./scripts/check-versions.sh
+
 # Tests that start the real binary need it built from this checkout.
 make --no-print-directory build
 

@@ -20,6 +20,8 @@ import (
 	pprofextension "github.com/open-telemetry/opentelemetry-collector-contrib/extension/pprofextension"
 	zpagesextension "go.opentelemetry.io/collector/extension/zpagesextension"
 	filestorage "github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
+	appinsightsingestionextension "github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension"
+	appinsightsdeliveryextension "github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension"
 	runcontextprocessor "github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor"
 	batchprocessor "go.opentelemetry.io/collector/processor/batchprocessor"
 	memorylimiterprocessor "go.opentelemetry.io/collector/processor/memorylimiterprocessor"
@@ -56,6 +58,8 @@ func components() (otelcol.Factories, error) {
 		pprofextension.NewFactory(),
 		zpagesextension.NewFactory(),
 		filestorage.NewFactory(),
+		appinsightsingestionextension.NewFactory(),
+		appinsightsdeliveryextension.NewFactory(),
 	)
 	if err != nil {
 		return otelcol.Factories{}, err
@@ -65,6 +69,8 @@ func components() (otelcol.Factories, error) {
 		pprofextension.NewFactory().Type(): "github.com/open-telemetry/opentelemetry-collector-contrib/extension/pprofextension v0.161.0",
 		zpagesextension.NewFactory().Type(): "go.opentelemetry.io/collector/extension/zpagesextension v0.161.0",
 		filestorage.NewFactory().Type(): "github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage v0.161.0",
+		appinsightsingestionextension.NewFactory().Type(): "github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension v0.0.0",
+		appinsightsdeliveryextension.NewFactory().Type(): "github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension v0.0.0",
 	})
 
 	factories.Receivers, err = otelcol.MakeFactoryMap[receiver.Factory](

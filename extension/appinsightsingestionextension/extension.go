@@ -1,0 +1,85 @@
+// Copyright otelcol-runcontext authors
+// SPDX-License-Identifier: Apache-2.0
+
+package appinsightsingestionextension // import "github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension"
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension/ingestion"
+)
+
+type ingestionExtension struct {
+	cfg    *Config
+	logger *zap.Logger
+	store  *ingestion.Store
+	server *http.Server
+	done   chan struct{}
+}
+
+func newIngestionExtension(cfg *Config, logger *zap.Logger) *ingestionExtension {
+	return &ingestionExtension{cfg: cfg, logger: logger}
+}
+
+func (e *ingestionExtension) Start(_ context.Context, _ component.Host) error {
+	store, err := ingestion.OpenStore(e.cfg.Directory)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", e.cfg.Endpoint)
+	if err != nil {
+		_ = store.Close()
+		return err
+	}
+	e.store = store
+	mux := http.NewServeMux()
+	ingestion.NewHandler(ingestion.Options{
+		InstrumentationKey: e.cfg.InstrumentationKey,
+		Store:              store,
+		OnResponse:         e.logResponse,
+	}).Mount(mux)
+	e.server = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	e.done = make(chan struct{})
+	go func() {
+		defer close(e.done)
+		if err := e.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			e.logger.Error("Local ingestion endpoint stopped", zap.Error(err))
+		}
+	}()
+	e.logger.Info("Local Application Insights ingestion endpoint listening",
+		zap.String("endpoint", "http://"+ln.Addr().String()+"/v2.1/track"),
+		zap.String("envelopes_file", store.Path()))
+	return nil
+}
+
+// logResponse makes rejected items visible in the collector's log, as the
+// Azure portal would show them missing.
+func (e *ingestionExtension) logResponse(status int, resp ingestion.Response) {
+	if len(resp.Errors) == 0 {
+		e.logger.Debug("Accepted telemetry items", zap.Int("items", resp.ItemsAccepted))
+		return
+	}
+	first := resp.Errors[0]
+	e.logger.Warn("Rejected telemetry items",
+		zap.Int("status", status),
+		zap.Int("items_received", resp.ItemsReceived),
+		zap.Int("items_accepted", resp.ItemsAccepted),
+		zap.Int("first_status", first.StatusCode),
+		zap.String("first_message", first.Message))
+}
+
+func (e *ingestionExtension) Shutdown(ctx context.Context) error {
+	if e.server == nil {
+		return nil
+	}
+	err := e.server.Shutdown(ctx)
+	<-e.done
+	return errors.Join(err, e.store.Close())
+}

@@ -1,0 +1,280 @@
+// Copyright otelcol-runcontext authors
+// SPDX-License-Identifier: Apache-2.0
+
+// Package ingestion is a local Application Insights ingestion endpoint: it
+// takes the track requests the Azure Monitor exporter sends, checks each
+// envelope as the service does, stores the accepted ones durably and answers
+// with the service's response body. The appinsights_ingestion extension
+// serves it inside the collector; package ingestiontest serves it in tests,
+// with faults on demand.
+package ingestion // import "github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension/ingestion"
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// maxRequestBytes bounds a request body after decompression.
+const maxRequestBytes = 64 << 20
+
+// TrackPaths are the paths Application Insights takes telemetry on.
+var TrackPaths = []string{"/v2.1/track", "/v2/track"}
+
+// Response is the body Application Insights answers a track request with.
+type Response struct {
+	ItemsReceived int         `json:"itemsReceived"`
+	ItemsAccepted int         `json:"itemsAccepted"`
+	Errors        []ItemError `json:"errors"`
+}
+
+// ItemError says why the item at Index was not accepted. A StatusCode of
+// 408, 429, 439, 500 or 503 tells the sender to retry the item; any other
+// rejects it for good.
+type ItemError struct {
+	Index      int    `json:"index"`
+	StatusCode int    `json:"statusCode"`
+	Message    string `json:"message"`
+}
+
+// Handler serves track requests.
+type Handler struct {
+	instrumentationKey string
+	store              *Store
+	onResponse         func(status int, resp Response)
+	failItem           func(index int, item []byte) int
+}
+
+// Options configure a Handler.
+type Options struct {
+	// InstrumentationKey is the key every envelope must carry (compared
+	// without regard to case).
+	InstrumentationKey string
+	// Store receives the accepted envelopes. Nil keeps nothing.
+	Store *Store
+	// OnResponse, if set, sees every answer, for logging and counting.
+	OnResponse func(status int, resp Response)
+	// FailItem, if set, may fail a valid item with the status code it
+	// returns (0 accepts it): fault injection for tests.
+	FailItem func(index int, item []byte) int
+}
+
+// NewHandler returns a track endpoint.
+func NewHandler(opts Options) *Handler {
+	return &Handler{
+		instrumentationKey: opts.InstrumentationKey,
+		store:              opts.Store,
+		onResponse:         opts.OnResponse,
+		failItem:           opts.FailItem,
+	}
+}
+
+// Mount registers the handler on every track path of mux.
+func (h *Handler) Mount(mux *http.ServeMux) {
+	for _, p := range TrackPaths {
+		mux.Handle(p, h)
+	}
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "track takes POST", http.StatusMethodNotAllowed)
+		return
+	}
+	body, err := readBody(r)
+	if err != nil {
+		status := http.StatusBadRequest
+		if errors.Is(err, errTooLarge) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		h.respond(w, status, Response{Errors: []ItemError{{Index: 0, StatusCode: status, Message: err.Error()}}})
+		return
+	}
+	status, resp := h.Track(body)
+	h.respond(w, status, resp)
+}
+
+// Track checks and stores the envelopes of one request body (already
+// decompressed) and returns the status and body to answer with.
+func (h *Handler) Track(body []byte) (int, Response) {
+	items := splitItems(body)
+	resp := Response{ItemsReceived: len(items), Errors: []ItemError{}}
+	if len(items) == 0 {
+		resp.Errors = append(resp.Errors, ItemError{Index: 0, StatusCode: http.StatusBadRequest, Message: "no telemetry items in the request"})
+		return http.StatusBadRequest, resp
+	}
+	accepted := make([][]byte, 0, len(items))
+	for i, raw := range items {
+		line, err := h.check(raw)
+		if err != nil {
+			resp.Errors = append(resp.Errors, ItemError{Index: i, StatusCode: http.StatusBadRequest, Message: err.Error()})
+			continue
+		}
+		if h.failItem != nil {
+			if status := h.failItem(i, line); status != 0 {
+				resp.Errors = append(resp.Errors, ItemError{Index: i, StatusCode: status, Message: http.StatusText(status)})
+				continue
+			}
+		}
+		accepted = append(accepted, line)
+	}
+	if h.store != nil {
+		if err := h.store.Append(accepted); err != nil {
+			// Nothing was kept: ask for every item again.
+			resp.Errors = resp.Errors[:0]
+			for i := range items {
+				resp.Errors = append(resp.Errors, ItemError{Index: i, StatusCode: http.StatusInternalServerError, Message: err.Error()})
+			}
+			return http.StatusInternalServerError, resp
+		}
+	}
+	resp.ItemsAccepted = len(accepted)
+	switch {
+	case len(resp.Errors) == 0:
+		return http.StatusOK, resp
+	case len(accepted) == 0:
+		return http.StatusBadRequest, resp
+	default:
+		return http.StatusPartialContent, resp
+	}
+}
+
+func (h *Handler) respond(w http.ResponseWriter, status int, resp Response) {
+	if h.onResponse != nil {
+		h.onResponse(status, resp)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(resp)
+}
+
+var errTooLarge = fmt.Errorf("request body over %d bytes", maxRequestBytes)
+
+// readBody reads the request body, gunzipping it when it says so or when
+// it starts with gzip's magic bytes.
+func readBody(r *http.Request) ([]byte, error) {
+	raw, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read body: %w", err)
+	}
+	gzipped := strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") ||
+		(len(raw) > 2 && raw[0] == 0x1f && raw[1] == 0x8b)
+	if gzipped {
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return nil, fmt.Errorf("gzip body: %w", err)
+		}
+		raw, err = io.ReadAll(io.LimitReader(zr, maxRequestBytes+1))
+		if err != nil {
+			return nil, fmt.Errorf("gzip body: %w", err)
+		}
+	}
+	if len(raw) > maxRequestBytes {
+		return nil, errTooLarge
+	}
+	return raw, nil
+}
+
+// splitItems splits a body into items: a JSON array of envelopes, or one
+// envelope per line (what SDKs send). Blank lines are not items.
+func splitItems(body []byte) [][]byte {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) > 0 && trimmed[0] == '[' {
+		var arr []json.RawMessage
+		if err := json.Unmarshal(trimmed, &arr); err == nil {
+			items := make([][]byte, len(arr))
+			for i, a := range arr {
+				items[i] = a
+			}
+			return items
+		}
+	}
+	var items [][]byte
+	for _, line := range bytes.Split(body, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) > 0 {
+			items = append(items, line)
+		}
+	}
+	return items
+}
+
+// itemTypes maps an envelope name's last part to its data's base type and
+// the baseData fields the service requires.
+var itemTypes = map[string]struct {
+	baseType string
+	required []string
+}{
+	"Message":          {"MessageData", []string{"message"}},
+	"Exception":        {"ExceptionData", []string{"exceptions"}},
+	"Event":            {"EventData", []string{"name"}},
+	"Request":          {"RequestData", []string{"id", "duration", "responseCode"}},
+	"RemoteDependency": {"RemoteDependencyData", []string{"name", "duration"}},
+	"Metric":           {"MetricData", []string{"metrics"}},
+	"PageView":         {"PageViewData", []string{"name"}},
+	"Availability":     {"AvailabilityData", []string{"id", "name", "duration", "runLocation"}},
+}
+
+const envelopeNamePrefix = "Microsoft.ApplicationInsights."
+
+// check validates one item and returns it as one compact line.
+func (h *Handler) check(raw []byte) ([]byte, error) {
+	var env struct {
+		Name string                     `json:"name"`
+		Time string                     `json:"time"`
+		IKey string                     `json:"iKey"`
+		Data map[string]json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(raw, &env); err != nil {
+		return nil, fmt.Errorf("invalid JSON: %v", err)
+	}
+	if env.IKey == "" {
+		return nil, errors.New("Field 'iKey' on type 'Envelope' is required but missing or empty")
+	}
+	if h.instrumentationKey != "" && !strings.EqualFold(env.IKey, h.instrumentationKey) {
+		return nil, errors.New("Invalid instrumentation key")
+	}
+	if env.Time == "" {
+		return nil, errors.New("Field 'time' on type 'Envelope' is required but missing or empty")
+	}
+	if _, err := time.Parse(time.RFC3339Nano, env.Time); err != nil {
+		return nil, fmt.Errorf("Field 'time' on type 'Envelope' is not a valid date-time: %q", env.Time)
+	}
+	if !strings.HasPrefix(env.Name, envelopeNamePrefix) {
+		return nil, fmt.Errorf("Unknown envelope name %q", env.Name)
+	}
+	kind := env.Name[strings.LastIndexByte(env.Name, '.')+1:]
+	typ, ok := itemTypes[kind]
+	if !ok {
+		return nil, fmt.Errorf("Unknown envelope name %q", env.Name)
+	}
+	var baseType string
+	if err := json.Unmarshal(env.Data["baseType"], &baseType); err != nil || baseType != typ.baseType {
+		return nil, fmt.Errorf("Field 'baseType' on type 'Data' must be %q for %s", typ.baseType, env.Name)
+	}
+	var baseData map[string]json.RawMessage
+	if err := json.Unmarshal(env.Data["baseData"], &baseData); err != nil || baseData == nil {
+		return nil, errors.New("Field 'baseData' on type 'Data' is required but missing or empty")
+	}
+	for _, field := range typ.required {
+		if isEmptyJSON(baseData[field]) {
+			return nil, fmt.Errorf("Field '%s' on type '%s' is required but missing or empty", field, typ.baseType)
+		}
+	}
+	var line bytes.Buffer
+	if err := json.Compact(&line, raw); err != nil {
+		return nil, fmt.Errorf("invalid JSON: %v", err)
+	}
+	return line.Bytes(), nil
+}
+
+func isEmptyJSON(v json.RawMessage) bool {
+	s := string(bytes.TrimSpace(v))
+	return s == "" || s == "null" || s == `""` || s == "[]"
+}
