@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/extension/extensionmiddleware"
@@ -20,23 +21,50 @@ import (
 
 type deliveryExtension struct {
 	component.StartFunc
-	component.ShutdownFunc
-	logger *zap.Logger
+	cfg      *Config
+	logger   *zap.Logger
+	inFlight *inFlight
+}
+
+func newDeliveryExtension(cfg *Config, logger *zap.Logger) *deliveryExtension {
+	return &deliveryExtension{cfg: cfg, logger: logger, inFlight: newInFlight()}
 }
 
 var _ extensionmiddleware.HTTPClient = (*deliveryExtension)(nil)
 
 func (e *deliveryExtension) GetHTTPRoundTripper(context.Context) (extensionmiddleware.WrapHTTPRoundTripperFunc, error) {
 	return func(_ context.Context, next http.RoundTripper) (http.RoundTripper, error) {
-		return &reportingRoundTripper{next: next, logger: e.logger}, nil
+		return &reportingRoundTripper{next: next, logger: e.logger, inFlight: e.inFlight}, nil
 	}, nil
 }
+
+// Shutdown runs after the exporters have stopped. Their last flush starts
+// moments after: wait until no track request has started for a short
+// quiet period and none is in flight, at most ShutdownTimeout.
+func (e *deliveryExtension) Shutdown(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.ShutdownTimeout)
+	defer cancel()
+	// The quiet period counts from now, not from the last request: the
+	// exporter's final flush may follow a long idle time.
+	e.inFlight.touch()
+	if n := e.inFlight.wait(ctx, quietPeriod); n > 0 {
+		e.logger.Error("Shutdown timed out with track requests still in flight; their telemetry may be lost",
+			zap.Int("requests", n), zap.Duration("shutdown_timeout", e.cfg.ShutdownTimeout))
+	}
+	return nil
+}
+
+// quietPeriod is how long no new track request may start before shutdown
+// considers the exporter's last flush sent: the flush starts within
+// microseconds of the exporter closing its channel.
+const quietPeriod = 250 * time.Millisecond
 
 // reportingRoundTripper passes every request on unchanged and logs the
 // answers that did not accept every item.
 type reportingRoundTripper struct {
-	next   http.RoundTripper
-	logger *zap.Logger
+	next     http.RoundTripper
+	logger   *zap.Logger
+	inFlight *inFlight
 }
 
 // trackResponse is Application Insights' answer to a track request.
@@ -55,6 +83,8 @@ type trackResponse struct {
 var retryable = map[int]bool{408: true, 429: true, 439: true, 500: true, 503: true}
 
 func (rt *reportingRoundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
+	rt.inFlight.start()
+	defer rt.inFlight.done()
 	resp, err := rt.next.RoundTrip(req)
 	if err != nil {
 		// The error names the endpoint URL, which holds no secret: the

@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -104,11 +106,59 @@ func TestReportsWhatWasNotAccepted(t *testing.T) {
 
 func TestReportsUnreachableEndpoint(t *testing.T) {
 	core, logs := observer.New(zapcore.DebugLevel)
-	rt := &reportingRoundTripper{next: http.DefaultTransport, logger: zap.New(core)}
+	rt := &reportingRoundTripper{next: http.DefaultTransport, logger: zap.New(core), inFlight: newInFlight()}
 	req, err := http.NewRequest(http.MethodPost, "http://127.0.0.1:1/v2.1/track", strings.NewReader("{}"))
 	require.NoError(t, err)
 	_, err = rt.RoundTrip(req)
 	require.Error(t, err)
 	require.Len(t, logs.All(), 1)
 	assert.Equal(t, zapcore.ErrorLevel, logs.All()[0].Level)
+}
+
+// Shutdown waits for a track request that starts just after it began (the
+// exporter's last flush) and is answered slowly.
+func TestShutdownWaitsForTheLastFlush(t *testing.T) {
+	var served atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		time.Sleep(500 * time.Millisecond)
+		served.Store(true)
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+
+	e := newDeliveryExtension(&Config{ShutdownTimeout: 10 * time.Second}, zap.NewNop())
+	wrap, err := e.GetHTTPRoundTripper(context.Background())
+	require.NoError(t, err)
+	rt, err := wrap(context.Background(), http.DefaultTransport)
+	require.NoError(t, err)
+
+	servedAtShutdown := make(chan bool, 1)
+	go func() {
+		assert.NoError(t, e.Shutdown(context.Background()))
+		servedAtShutdown <- served.Load()
+	}()
+	time.Sleep(50 * time.Millisecond) // the flush starts after shutdown did
+	req, err := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader("{}"))
+	require.NoError(t, err)
+	resp, err := rt.RoundTrip(req)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+
+	select {
+	case ok := <-servedAtShutdown:
+		assert.True(t, ok, "shutdown returned before the last request was answered")
+	case <-time.After(5 * time.Second):
+		t.Fatal("shutdown did not return after the request was answered")
+	}
+}
+
+func TestShutdownGivesUpAfterItsTimeout(t *testing.T) {
+	core, logs := observer.New(zapcore.DebugLevel)
+	e := newDeliveryExtension(&Config{ShutdownTimeout: 300 * time.Millisecond}, zap.New(core))
+	e.inFlight.start() // a request that never ends
+	start := time.Now()
+	require.NoError(t, e.Shutdown(context.Background()))
+	assert.Less(t, time.Since(start), 3*time.Second)
+	require.Len(t, logs.All(), 1)
+	assert.Equal(t, int64(1), logs.All()[0].ContextMap()["requests"])
 }

@@ -8,11 +8,14 @@
 // envelopes to ApplicationInsights-Go's channel, which reports failed
 // deliveries only to a debug-level listener: an operator whose connection
 // string is wrong, or whose resource throttles, sees nothing. This
-// middleware reads every track response and logs what was not accepted.
+// middleware reads every track response and logs what was not accepted,
+// and holds the collector's shutdown until the exporter's last track
+// requests are answered.
 package appinsightsdeliveryextension // import "github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension"
 
 import (
 	"context"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/extension"
@@ -25,8 +28,12 @@ func NewFactory() extension.Factory {
 	return extension.NewFactory(metadata.Type, createDefaultConfig, create, metadata.ExtensionStability)
 }
 
-func createDefaultConfig() component.Config { return &Config{} }
+const defaultShutdownTimeout = 15 * time.Second
 
-func create(_ context.Context, set extension.Settings, _ component.Config) (extension.Extension, error) {
-	return &deliveryExtension{logger: set.Logger}, nil
+func createDefaultConfig() component.Config {
+	return &Config{ShutdownTimeout: defaultShutdownTimeout}
+}
+
+func create(_ context.Context, set extension.Settings, cfg component.Config) (extension.Extension, error) {
+	return newDeliveryExtension(cfg.(*Config), set.Logger), nil
 }

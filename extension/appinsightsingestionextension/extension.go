@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -22,7 +23,17 @@ type ingestionExtension struct {
 	store  *ingestion.Store
 	server *http.Server
 	done   chan struct{}
+	// lastRequest is when the last request arrived, in Unix nanoseconds.
+	lastRequest atomic.Int64
 }
+
+// Extensions stop in no set order, and the exporter sends its last flush
+// only as it stops: keep serving until no request has come for this long
+// (from the start of shutdown), at most lingerTimeout.
+const (
+	lingerQuiet   = 500 * time.Millisecond
+	lingerTimeout = 15 * time.Second
+)
 
 func newIngestionExtension(cfg *Config, logger *zap.Logger) *ingestionExtension {
 	return &ingestionExtension{cfg: cfg, logger: logger}
@@ -45,7 +56,7 @@ func (e *ingestionExtension) Start(_ context.Context, _ component.Host) error {
 		Store:              store,
 		OnResponse:         e.logResponse,
 	}).Mount(mux)
-	e.server = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	e.server = &http.Server{Handler: e.noteRequests(mux), ReadHeaderTimeout: 10 * time.Second}
 	e.done = make(chan struct{})
 	go func() {
 		defer close(e.done)
@@ -75,11 +86,44 @@ func (e *ingestionExtension) logResponse(status int, resp ingestion.Response) {
 		zap.String("first_message", first.Message))
 }
 
+func (e *ingestionExtension) noteRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.lastRequest.Store(time.Now().UnixNano())
+		next.ServeHTTP(w, r)
+	})
+}
+
 func (e *ingestionExtension) Shutdown(ctx context.Context) error {
 	if e.server == nil {
 		return nil
 	}
+	e.linger(ctx)
 	err := e.server.Shutdown(ctx)
 	<-e.done
 	return errors.Join(err, e.store.Close())
+}
+
+// linger waits until no request has arrived for lingerQuiet since shutdown
+// began, so that the exporter's last flush still finds the endpoint.
+func (e *ingestionExtension) linger(ctx context.Context) {
+	start := time.Now()
+	deadline := time.NewTimer(lingerTimeout)
+	defer deadline.Stop()
+	for {
+		last := time.Unix(0, e.lastRequest.Load())
+		if last.Before(start) {
+			last = start
+		}
+		wait := lingerQuiet - time.Since(last)
+		if wait <= 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-deadline.C:
+			return
+		case <-time.After(wait):
+		}
+	}
 }

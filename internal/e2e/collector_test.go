@@ -109,7 +109,7 @@ func startCollector(t *testing.T, config string, env ...string) *collector {
 			<-c.done
 		}
 		if t.Failed() {
-			t.Logf("collector output:\n%s", c.output.String())
+			t.Logf("collector output (last lines):\n%s", lastLines(c.output.String(), 40))
 		}
 	})
 
@@ -190,3 +190,12 @@ func mustWriteFile(t *testing.T, name, content string) string {
 	return path
 }
 
+
+// lastLines keeps a failure's log readable.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

@@ -3,6 +3,7 @@ module github.com/otelcol-runcontext/otelcol-runcontext/internal/e2e
 go 1.26.0
 
 require (
+	github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension v0.0.0
 	github.com/stretchr/testify v1.12.1
 	go.opentelemetry.io/collector/pdata v1.67.0
 	google.golang.org/grpc v1.85.0
@@ -15,10 +16,12 @@ require (
 	github.com/modern-go/reflect2 v1.0.3-0.20250322232337-35a7c28c31ee // indirect
 	go.opentelemetry.io/collector/featuregate v1.67.0 // indirect
 	go.uber.org/multierr v1.11.0 // indirect
-	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	go.yaml.in/yaml/v3 v3.0.6 // indirect
 	golang.org/x/net v0.60.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 	golang.org/x/text v0.42.0 // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
+
+replace github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension => ../../extension/appinsightsingestionextension

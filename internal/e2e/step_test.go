@@ -1,0 +1,106 @@
+// Copyright otelcol-runcontext authors
+// SPDX-License-Identifier: Apache-2.0
+
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// pipelineStep is the example step of examples/pipelinestep, built once per
+// test binary run.
+var pipelineStep = func() func(t *testing.T) string {
+	var path string
+	var buildErr error
+	var built bool
+	return func(t *testing.T) string {
+		t.Helper()
+		if !built {
+			built = true
+			dir, err := os.MkdirTemp("", "pipelinestep")
+			require.NoError(t, err)
+			path = filepath.Join(dir, "pipelinestep")
+			cmd := exec.Command("go", "build", "-o", path, ".")
+			cmd.Dir = filepath.Join(repoRoot, "examples", "pipelinestep")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				buildErr = err
+				t.Logf("go build examples/pipelinestep:\n%s", out)
+			}
+		}
+		require.NoError(t, buildErr, "build examples/pipelinestep")
+		return path
+	}
+}()
+
+// runContext is what one step run reports about itself, as a pipeline sets
+// it in OTEL_RESOURCE_ATTRIBUTES with the CICD conventions.
+type runContext struct {
+	parentRunID, stepID, stepName, experiment, runURL, runType, buildURL, buildVersion string
+}
+
+func (rc runContext) resourceAttributes() string {
+	return strings.Join([]string{
+		"cicd.pipeline.run.id=" + rc.parentRunID,
+		"cicd.pipeline.task.run.id=" + rc.stepID,
+		"cicd.pipeline.task.name=" + rc.stepName,
+		"cicd.pipeline.name=" + rc.experiment,
+		"cicd.pipeline.run.url.full=" + rc.runURL,
+		"vcs.ref.head.revision=" + rc.buildVersion,
+		// No convention exists for these two: the step names the dimension
+		// itself, and the processor leaves a value it already carries.
+		"run_type=" + rc.runType,
+		"build_url=" + rc.buildURL,
+	}, ",")
+}
+
+// dimensions is what Application Insights must show in customDimensions.
+func (rc runContext) dimensions() map[string]string {
+	return map[string]string{
+		"parent_run_id":   rc.parentRunID,
+		"step_id":         rc.stepID,
+		"step_name":       rc.stepName,
+		"experiment_name": rc.experiment,
+		"run_url":         rc.runURL,
+		"run_type":        rc.runType,
+		"build_url":       rc.buildURL,
+		"build_version":   rc.buildVersion,
+	}
+}
+
+var trainingRun = runContext{
+	parentRunID:  "931024c2-3720-11ea-b247-c49deda841c1",
+	stepID:       "a1b2c3d4-step-prep",
+	stepName:     "prep",
+	experiment:   "train-pipeline",
+	runURL:       "https://ml.azure.com/runs/931024c2-3720-11ea-b247-c49deda841c1",
+	runType:      "training",
+	buildURL:     "https://github.com/org/repo/commit/4f3c2a1b",
+	buildVersion: "4f3c2a1b",
+}
+
+// runStep runs the example step against the collector over protocol
+// ("grpc" or "http/protobuf") with the given run context and extra
+// environment, and waits for it to flush and exit.
+func runStep(t *testing.T, c *collector, protocol string, rc runContext, env ...string) {
+	t.Helper()
+	endpoint := "http://" + c.httpAddr
+	if protocol == "grpc" {
+		endpoint = "http://" + c.grpcAddr
+	}
+	cmd := exec.Command(pipelineStep(t))
+	cmd.Env = append(os.Environ(),
+		"OTEL_EXPORTER_OTLP_ENDPOINT="+endpoint,
+		"OTEL_EXPORTER_OTLP_PROTOCOL="+protocol,
+		"OTEL_SERVICE_NAME=pipelinestep",
+		"OTEL_RESOURCE_ATTRIBUTES="+rc.resourceAttributes(),
+	)
+	cmd.Env = append(cmd.Env, env...)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "pipeline step: %s", out)
+}
