@@ -66,7 +66,7 @@ func (p *plan) resolveResource(attrs pcommon.Map, b *batch) {
 				if v.Type() != pcommon.ValueTypeStr {
 					v.SetStr(v.AsString())
 				}
-				if s := v.Str(); s != "" && !p.overwrite {
+				if s := v.Str(); s != "" && !d.overwrite {
 					b.resource[i], b.found[i] = s, ownValue
 					continue
 				}
@@ -116,7 +116,7 @@ func (p *plan) resolveRecordDimension(i int, attrs pcommon.Map, b *batch) {
 	var hasOwn bool
 	if !d.hidden {
 		own, hasOwn = attrs.Get(d.name)
-		if hasOwn && !p.overwrite {
+		if hasOwn && !d.overwrite {
 			if s := own.AsString(); s != "" {
 				b.record[i] = s
 				return
@@ -190,7 +190,7 @@ func (p *plan) copyToRecord(attrs pcommon.Map, b *batch) {
 		if d.hidden || b.record[i] == "" {
 			continue
 		}
-		if _, ok := attrs.Get(d.name); ok && !p.overwrite {
+		if _, ok := attrs.Get(d.name); ok && !d.overwrite {
 			continue
 		}
 		putStrIfChanged(attrs, d.name, b.record[i])

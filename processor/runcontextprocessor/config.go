@@ -41,6 +41,11 @@ type Config struct {
 	// present; an empty list turns detection off.
 	Detectors *[]string `mapstructure:"detectors"`
 
+	// EnvironmentAuthoritative puts what environment detectors find before
+	// what the telemetry reports, and lets it replace values the telemetry
+	// carries: for operators who do not trust step code to report its run.
+	EnvironmentAuthoritative bool `mapstructure:"environment_authoritative"`
+
 	// Overwrite replaces a dimension that a record (or its resource) already
 	// carries. By default the value the telemetry brings wins.
 	Overwrite bool `mapstructure:"overwrite"`

@@ -6,17 +6,55 @@ package runcontextprocessor // import "github.com/otelcol-runcontext/otelcol-run
 import (
 	"sort"
 
+	"github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/internal/azuredevops"
+	"github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/internal/azureml"
 	"github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/internal/detector"
+	"github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/internal/githubactions"
+	"github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/internal/gitlab"
 	"github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/internal/otelcicd"
 )
 
 // detectors maps a detector's configuration name to its constructor. Adding
 // a platform means one package under internal/ and one entry here.
 var detectors = map[string]func() detector.Detector{
-	otelcicd.Name: otelcicd.New,
+	otelcicd.Name:      otelcicd.New,
+	azureml.Name:       azureml.New,
+	githubactions.Name: githubactions.New,
+	azuredevops.Name:   azuredevops.New,
+	gitlab.Name:        gitlab.New,
 }
 
-// detectorNames lists the known detectors, for error messages.
+// detected is the run context one detector found.
+type detected struct {
+	name    string
+	kind    detector.Kind
+	context detector.Context
+}
+
+// detect runs the configured detectors, or with no detectors option every
+// known one, in order. An environment detector whose platform is absent
+// finds nothing. getenv never reads a secret: see detector.Guard.
+func detect(cfg *Config, getenv func(string) string) []detected {
+	names := knownDetectorNames()
+	if cfg.Detectors != nil {
+		names = *cfg.Detectors
+	}
+	getenv = detector.Guard(getenv)
+	var found []detected
+	for _, name := range names {
+		newDetector, ok := detectors[name]
+		if !ok {
+			continue // rejected by Validate
+		}
+		d := newDetector()
+		if ctx := d.Detect(getenv); ctx != nil {
+			found = append(found, detected{name: name, kind: d.Kind(), context: ctx})
+		}
+	}
+	return found
+}
+
+// knownDetectorNames lists the known detectors in a stable order.
 func knownDetectorNames() []string {
 	names := make([]string, 0, len(detectors))
 	for name := range detectors {

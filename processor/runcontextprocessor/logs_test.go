@@ -29,6 +29,19 @@ type goldenCase struct {
 	config   string
 	input    string
 	metadata map[string][]string
+	// env is the collector's environment, for the environment detectors.
+	env map[string]string
+}
+
+// azureMLJob is the environment of a step inside an Azure ML pipeline job.
+var azureMLJob = map[string]string{
+	"AZUREML_RUN_ID":             "aml-step",
+	"AZUREML_ROOT_RUN_ID":        "aml-root",
+	"AZUREML_ARM_PROJECT_NAME":   "aml-experiment",
+	"AZUREML_ARM_SUBSCRIPTION":   "sub",
+	"AZUREML_ARM_RESOURCEGROUP":  "rg",
+	"AZUREML_ARM_WORKSPACE_NAME": "ws",
+	"AZUREML_RUN_TOKEN":          "never-read-token",
 }
 
 var logsGoldenCases = []goldenCase{
@@ -46,13 +59,23 @@ var logsGoldenCases = []goldenCase{
 	{config: "fixed_values", input: "fixed_values"},
 	{config: "templates", input: "templates"},
 	{config: "code_location", input: "code_location"},
+	// Precedence: the telemetry's own values, then explicit dimensions,
+	// then what the telemetry reports, then the environment...
+	{config: "", input: "precedence", env: azureMLJob},
+	{config: "explicit_over_detectors", input: "precedence", env: azureMLJob},
+	// ...unless the environment is authoritative.
+	{config: "environment_authoritative", input: "precedence", env: azureMLJob},
 }
 
 func (c goldenCase) name() string {
-	if c.config == "" {
-		return "defaults_" + c.input
+	name := c.config
+	if name == "" {
+		name = "defaults"
 	}
-	return c.config + "_" + c.input
+	if c.env != nil {
+		name += "_azureml"
+	}
+	return name + "_" + c.input
 }
 
 func TestLogsGolden(t *testing.T) {
@@ -60,6 +83,10 @@ func TestLogsGolden(t *testing.T) {
 		t.Run(tc.name(), func(t *testing.T) {
 			cfg, err := loadConfig(t, tc.config)
 			require.NoError(t, err)
+			if tc.env != nil {
+				osGetenv = environment(tc.env)
+				t.Cleanup(func() { osGetenv = emptyEnvironment })
+			}
 			input, err := golden.ReadLogs(filepath.Join("testdata", "logs", tc.input+"_input.yaml"))
 			require.NoError(t, err)
 

@@ -31,6 +31,10 @@ type plan struct {
 	// severityKey receives the Python level name; empty when off.
 	severityKey  string
 	codeLocation bool
+
+	// fromEnvironment names the environment detectors that found their
+	// platform, for the start-up log.
+	fromEnvironment []string
 }
 
 // dimension is one output name and where its value comes from.
@@ -43,6 +47,9 @@ type dimension struct {
 	// recordScoped is set when a record may have a value of its own: a
 	// source reads record attributes, or a template depends on one that does.
 	recordScoped bool
+	// overwrite replaces a value the telemetry carries under the name: the
+	// overwrite option, or an authoritative environment's dimension.
+	overwrite bool
 }
 
 // newPlan resolves cfg and the run context the detectors find.
@@ -54,9 +61,10 @@ func newPlan(cfg *Config, getenv func(string) string) (*plan, error) {
 	}
 
 	b := planBuilder{
-		byName:    make(map[string]int),
-		sources:   make(map[string][]source),
-		templates: templates,
+		byName:        make(map[string]int),
+		sources:       make(map[string][]source),
+		templates:     templates,
+		authoritative: make(map[string]bool),
 	}
 
 	// Precedence: explicit configuration first, then detectors in order.
@@ -76,17 +84,32 @@ func newPlan(cfg *Config, getenv func(string) string) (*plan, error) {
 			b.add(name, source{kind: templated, tmpl: t})
 		}
 	}
-	for _, ctx := range detect(cfg, getenv) {
-		for _, name := range sortedKeys(ctx) {
-			for _, ref := range ctx[name].From {
-				src, err := parseSource(ref)
-				if err != nil {
-					return nil, fmt.Errorf("detector source for %s: %w", name, err)
-				}
-				b.add(name, src)
+	// Then what the telemetry carries before the environment, unless the
+	// environment is authoritative.
+	found := detect(cfg, getenv)
+	first, second := detector.Telemetry, detector.Environment
+	if cfg.EnvironmentAuthoritative {
+		first, second = second, first
+	}
+	for _, kind := range []detector.Kind{first, second} {
+		for _, d := range found {
+			if d.kind != kind {
+				continue
 			}
-			if v := ctx[name].Value; v != "" {
-				b.add(name, source{kind: fixedValue, key: v})
+			for _, name := range sortedKeys(d.context) {
+				for _, ref := range d.context[name].From {
+					src, err := parseSource(ref)
+					if err != nil {
+						return nil, fmt.Errorf("detector %s, dimension %s: %w", d.name, name, err)
+					}
+					b.add(name, src)
+				}
+				if v := d.context[name].Value; v != "" {
+					b.add(name, source{kind: fixedValue, key: v})
+					if cfg.EnvironmentAuthoritative && kind == detector.Environment {
+						b.authoritative[name] = true
+					}
+				}
 			}
 		}
 	}
@@ -103,6 +126,11 @@ func newPlan(cfg *Config, getenv func(string) string) (*plan, error) {
 		severityKey:  cfg.SeverityDimension,
 		codeLocation: cfg.CodeLocation,
 	}
+	for _, d := range found {
+		if d.kind == detector.Environment {
+			p.fromEnvironment = append(p.fromEnvironment, d.name)
+		}
+	}
 	for _, name := range b.order {
 		b.visit(p, name, false)
 	}
@@ -113,9 +141,9 @@ func newPlan(cfg *Config, getenv func(string) string) (*plan, error) {
 				p.usesMetadata = true
 			}
 		}
-		// With overwrite on, a record's own value of any dimension must be
-		// replaced, so every written dimension is looked at per record.
-		if d.recordScoped || (p.overwrite && !d.hidden) {
+		// A record's own value of an overwritten dimension must be
+		// replaced, so such a dimension is looked at per record.
+		if d.recordScoped || d.overwrite {
 			p.recordScoped = append(p.recordScoped, i)
 		}
 	}
@@ -125,26 +153,6 @@ func newPlan(cfg *Config, getenv func(string) string) (*plan, error) {
 	return p, nil
 }
 
-// detect runs the configured detectors, or with no detectors option, every
-// telemetry detector and every environment detector whose platform is present.
-func detect(cfg *Config, getenv func(string) string) []detector.Context {
-	names := knownDetectorNames()
-	if cfg.Detectors != nil {
-		names = *cfg.Detectors
-	}
-	var found []detector.Context
-	for _, name := range names {
-		newDetector, ok := detectors[name]
-		if !ok {
-			continue // rejected by Validate
-		}
-		if ctx := newDetector().Detect(getenv); ctx != nil {
-			found = append(found, ctx)
-		}
-	}
-	return found
-}
-
 // planBuilder gathers sources by dimension name, then lays the dimensions
 // out in dependency order.
 type planBuilder struct {
@@ -152,6 +160,9 @@ type planBuilder struct {
 	byName    map[string]int
 	sources   map[string][]source
 	templates map[string]*template
+	// authoritative names the dimensions an authoritative environment
+	// provides: they replace what the telemetry carries.
+	authoritative map[string]bool
 }
 
 func (b *planBuilder) declare(name string) {
@@ -172,7 +183,7 @@ func (b *planBuilder) visit(p *plan, name string, hidden bool) int {
 	if i, ok := b.byName[name]; ok {
 		return i
 	}
-	d := dimension{name: name, hidden: hidden}
+	d := dimension{name: name, hidden: hidden, overwrite: !hidden && (p.overwrite || b.authoritative[name])}
 	if hidden {
 		src, _ := parseSource(name) // checked by compileTemplates
 		d.sources = []source{src}
@@ -195,9 +206,9 @@ func (b *planBuilder) visit(p *plan, name string, hidden bool) int {
 			}
 			s.dim = b.visit(p, s.ref, isSourceRef(s.ref))
 			ref := &p.dims[s.dim]
-			// With overwrite off, a record's own value of a dimension wins,
-			// so a template over it must see the record's value.
-			if !ref.hidden && !p.overwrite {
+			// Unless it is overwritten, a record's own value of a dimension
+			// wins, so a template over it must see the record's value.
+			if !ref.hidden && !ref.overwrite {
 				ref.recordScoped = true
 			}
 			if ref.recordScoped {

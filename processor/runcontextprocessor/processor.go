@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/processor/processorhelper"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
 
 	"github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/internal/metadata"
 )
@@ -32,6 +33,9 @@ func newRunContextProcessor(set processor.Settings, cfg *Config) (*runContextPro
 	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	if err != nil {
 		return nil, err
+	}
+	if len(p.fromEnvironment) > 0 {
+		set.Logger.Info("Run context found in the environment", zap.Strings("detectors", p.fromEnvironment))
 	}
 	rcp := &runContextProcessor{plan: p, telemetry: tb}
 	for _, i := range p.required {

@@ -6,6 +6,8 @@
 // name from its configuration.
 package detector // import "github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/internal/detector"
 
+import "strings"
+
 // The dimension names users query in Application Insights.
 const (
 	ParentRunID    = "parent_run_id"
@@ -53,4 +55,51 @@ type Detector interface {
 	// Detect returns the platform's run context, or nil when the platform
 	// is not present. getenv reads one environment variable.
 	Detect(getenv func(string) string) Context
+}
+
+// secretWords mark environment variables that hold credentials: a
+// variable whose name contains one (in any case) is never read.
+var secretWords = []string{"TOKEN", "SECRET", "PASSWORD", "KEY", "JWT"}
+
+// IsSecret reports whether an environment variable's name marks a secret,
+// such as AZUREML_RUN_TOKEN, GITHUB_TOKEN, SYSTEM_ACCESSTOKEN or CI_JOB_JWT.
+func IsSecret(name string) bool {
+	upper := strings.ToUpper(name)
+	for _, w := range secretWords {
+		if strings.Contains(upper, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// Guard returns a getenv that never reads a secret: it answers "" for
+// every name IsSecret marks, without looking the variable up.
+func Guard(getenv func(string) string) func(string) string {
+	return func(name string) string {
+		if IsSecret(name) {
+			return ""
+		}
+		return getenv(name)
+	}
+}
+
+// Values builds a Context of fixed values, leaving out empty ones.
+func Values(values map[string]string) Context {
+	ctx := Context{}
+	for dim, v := range values {
+		if v != "" {
+			ctx[dim] = Source{Value: v}
+		}
+	}
+	return ctx
+}
+
+// JoinURL joins a base URL and a path with exactly one slash between them;
+// it returns "" when either is empty, so a link is whole or absent.
+func JoinURL(base, path string) string {
+	if base == "" || path == "" {
+		return ""
+	}
+	return strings.TrimRight(base, "/") + "/" + strings.TrimLeft(path, "/")
 }
