@@ -1,8 +1,9 @@
 // Copyright otelcol-runcontext authors
 // SPDX-License-Identifier: Apache-2.0
 
-// Command pipelinestep is a pipeline step that logs the OpenTelemetry way:
-// log/slog, bridged to the OpenTelemetry log SDK, exporting OTLP to the
+// Command pipelinestep is a pipeline step that reports the OpenTelemetry
+// way: log/slog bridged to the OpenTelemetry log SDK, one span around its
+// work, and a counter and a histogram, all exported as OTLP to the
 // collector. It carries no Application Insights code and no connection
 // string; its run context comes from OTEL_RESOURCE_ATTRIBUTES, and the
 // collector turns it into customDimensions.
@@ -21,10 +22,9 @@ import (
 	"runtime/debug"
 
 	"go.opentelemetry.io/contrib/bridges/otelslog"
-	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploggrpc"
-	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploghttp"
-	sdklog "go.opentelemetry.io/otel/sdk/log"
-	"go.opentelemetry.io/otel/sdk/resource"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 )
 
 func main() {
@@ -35,30 +35,57 @@ func main() {
 }
 
 func run(ctx context.Context) (err error) {
-	provider, err := newLoggerProvider(ctx)
+	p, err := newProviders(ctx)
 	if err != nil {
 		return err
 	}
 	// Flush on exit: a step's last lines are often the ones that matter.
-	defer func() { err = errors.Join(err, provider.Shutdown(context.Background())) }()
+	defer func() { err = errors.Join(err, p.shutdown(context.Background())) }()
 
-	logger := slog.New(otelslog.NewHandler("pipelinestep", otelslog.WithLoggerProvider(provider)))
-	step(ctx, logger)
-	return nil
+	s := &step{
+		logger: slog.New(otelslog.NewHandler("pipelinestep", otelslog.WithLoggerProvider(p.logs))),
+		tracer: p.traces.Tracer("pipelinestep"),
+		meter:  p.metrics.Meter("pipelinestep"),
+	}
+	return s.run(ctx)
 }
 
-// step is the work of the document's sample_step.py, logged at each level.
-func step(ctx context.Context, logger *slog.Logger) {
-	logger.InfoContext(ctx, "loading training data", "rows", 1200)
-	logger.WarnContext(ctx, "validation loss increased", "epoch", 3)
-	logger.ErrorContext(ctx, "could not write checkpoint", "path", "/outputs/model.pkl")
+type step struct {
+	logger *slog.Logger
+	tracer trace.Tracer
+	meter  metric.Meter
+}
+
+// run is the work of the document's sample_step.py: one span around it,
+// a line at each level, an exception, and two metrics.
+func (s *step) run(ctx context.Context) error {
+	rows, err := s.meter.Int64Counter("pipelinestep.rows_loaded", metric.WithUnit("{row}"))
+	if err != nil {
+		return err
+	}
+	epochs, err := s.meter.Float64Histogram("pipelinestep.epoch.duration", metric.WithUnit("s"))
+	if err != nil {
+		return err
+	}
+
+	ctx, span := s.tracer.Start(ctx, "train")
+	defer span.End()
+
+	s.logger.InfoContext(ctx, "loading training data", "rows", 1200)
+	rows.Add(ctx, 1200, metric.WithAttributes(attribute.String("table", "train")))
+	for _, seconds := range []float64{12.5, 11.8, 13.1} {
+		epochs.Record(ctx, seconds)
+	}
+	s.logger.WarnContext(ctx, "validation loss increased", "epoch", 3)
+	s.logger.ErrorContext(ctx, "could not write checkpoint", "path", "/outputs/model.pkl")
 
 	if err := train(); err != nil {
-		logger.ErrorContext(ctx, "training failed",
+		s.logger.ErrorContext(ctx, "training failed",
 			"exception.type", fmt.Sprintf("%T", err),
 			"exception.message", err.Error(),
 			"exception.stacktrace", string(debug.Stack()))
 	}
+	return nil
 }
 
 type trainingError struct{ reason string }
@@ -66,28 +93,3 @@ type trainingError struct{ reason string }
 func (e *trainingError) Error() string { return "training diverged: " + e.reason }
 
 func train() error { return &trainingError{reason: "loss is NaN"} }
-
-// newLoggerProvider exports over the protocol OTEL_EXPORTER_OTLP_PROTOCOL
-// names, with the resource OTEL_RESOURCE_ATTRIBUTES describes.
-func newLoggerProvider(ctx context.Context) (*sdklog.LoggerProvider, error) {
-	res, err := resource.New(ctx, resource.WithFromEnv(), resource.WithTelemetrySDK())
-	if err != nil {
-		return nil, fmt.Errorf("resource: %w", err)
-	}
-	var exporter sdklog.Exporter
-	switch protocol := os.Getenv("OTEL_EXPORTER_OTLP_PROTOCOL"); protocol {
-	case "grpc":
-		exporter, err = otlploggrpc.New(ctx)
-	case "", "http/protobuf":
-		exporter, err = otlploghttp.New(ctx)
-	default:
-		return nil, fmt.Errorf("OTEL_EXPORTER_OTLP_PROTOCOL %q: use grpc or http/protobuf", protocol)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("OTLP exporter: %w", err)
-	}
-	return sdklog.NewLoggerProvider(
-		sdklog.WithResource(res),
-		sdklog.WithProcessor(sdklog.NewBatchProcessor(exporter)),
-	), nil
-}

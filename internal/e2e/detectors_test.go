@@ -88,8 +88,8 @@ func TestSidecarTakesRunContextFromTheJobEnvironment(t *testing.T) {
 			c.stop(t)
 
 			envs := readEnvelopes(t, envelopesPath)
-			require.Len(t, envs, len(stepLines))
-			for _, e := range envs {
+			require.Len(t, logEnvelopes(envs), len(stepLines))
+			for _, e := range logEnvelopes(envs) {
 				for dim, want := range tt.want {
 					assert.Equal(t, want, e.Data.BaseData.Properties[dim], "%s on %q", dim, text(e))
 				}

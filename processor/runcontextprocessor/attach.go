@@ -56,10 +56,13 @@ func (p *plan) newBatch(ctx context.Context) *batch {
 // resolveResource computes every dimension's value for the records of one
 // resource and writes the values to the resource's attributes.
 func (p *plan) resolveResource(attrs pcommon.Map, b *batch) {
+	for _, name := range p.excluded {
+		attrs.Remove(name)
+	}
 	for i := range p.dims {
 		d := &p.dims[i]
 		b.resource[i], b.found[i] = "", len(d.sources)
-		if !d.hidden {
+		if d.writes() {
 			if v, ok := attrs.Get(d.name); ok {
 				// The exporter sends a non-string resource attribute as an
 				// empty string: keep the value, as a string.
@@ -93,7 +96,7 @@ func (p *plan) resolveResource(attrs pcommon.Map, b *batch) {
 				break
 			}
 		}
-		if !d.hidden && b.resource[i] != "" {
+		if d.writes() && b.resource[i] != "" {
 			putStrIfChanged(attrs, d.name, b.resource[i])
 		}
 	}
@@ -104,6 +107,9 @@ func (p *plan) resolveResource(attrs pcommon.Map, b *batch) {
 func (p *plan) applyRecord(attrs pcommon.Map, b *batch) bool {
 	b.processed++
 	copy(b.record, b.resource)
+	for _, name := range p.excluded {
+		attrs.Remove(name)
+	}
 	for _, i := range p.recordScoped {
 		p.resolveRecordDimension(i, attrs, b)
 	}
@@ -114,7 +120,7 @@ func (p *plan) resolveRecordDimension(i int, attrs pcommon.Map, b *batch) {
 	d := &p.dims[i]
 	var own pcommon.Value
 	var hasOwn bool
-	if !d.hidden {
+	if d.writes() {
 		own, hasOwn = attrs.Get(d.name)
 		if hasOwn && !d.overwrite {
 			if s := own.AsString(); s != "" {
@@ -149,7 +155,7 @@ func (p *plan) resolveRecordDimension(i int, attrs pcommon.Map, b *batch) {
 			continue
 		}
 		b.record[i] = s
-		if !d.hidden && (s != b.resource[i] || hasOwn) {
+		if d.writes() && (s != b.resource[i] || hasOwn) {
 			putStrIfChanged(attrs, d.name, s)
 		}
 		return
@@ -187,7 +193,7 @@ func (p *plan) checkRequired(attrs pcommon.Map, b *batch) bool {
 func (p *plan) copyToRecord(attrs pcommon.Map, b *batch) {
 	for i := range p.dims {
 		d := &p.dims[i]
-		if d.hidden || b.record[i] == "" {
+		if !d.writes() || b.record[i] == "" {
 			continue
 		}
 		if _, ok := attrs.Get(d.name); ok && !d.overwrite {

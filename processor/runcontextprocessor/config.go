@@ -6,6 +6,7 @@ package runcontextprocessor // import "github.com/otelcol-runcontext/otelcol-run
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	"go.opentelemetry.io/collector/confmap"
@@ -67,6 +68,11 @@ type Config struct {
 	// OpenCensus' AzureLogHandler used, from a log record's code.* attributes.
 	CodeLocation bool `mapstructure:"code_location"`
 
+	// Logs, Traces and Metrics adjust the dimensions per signal.
+	Logs    SignalConfig `mapstructure:"logs"`
+	Traces  SignalConfig `mapstructure:"traces"`
+	Metrics SignalConfig `mapstructure:"metrics"`
+
 	// prevent unkeyed literal initialization
 	_ struct{}
 }
@@ -87,6 +93,18 @@ type DimensionConfig struct {
 	// in braces: "https://example.com/runs/{parent_run_id}". It yields
 	// nothing when any part it names is empty.
 	Template string `mapstructure:"template"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// SignalConfig adjusts the dimensions for one signal.
+type SignalConfig struct {
+	// Exclude keeps these dimensions off the signal: they are not written,
+	// and removed where the telemetry carries them under their name. Run
+	// and step ids on metrics make one time series per run; exclude them
+	// there to keep series few.
+	Exclude []string `mapstructure:"exclude"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -126,6 +144,17 @@ func (cfg *Config) Validate() error {
 	for i, name := range cfg.Required {
 		if !known[name] {
 			errs = append(errs, fmt.Errorf("required[%d]: %q is not a dimension; configure it under dimensions or use one of %v", i, name, detector.StandardDimensions))
+		}
+	}
+
+	for signal, sc := range map[string]SignalConfig{"logs": cfg.Logs, "traces": cfg.Traces, "metrics": cfg.Metrics} {
+		for i, name := range sc.Exclude {
+			if !known[name] {
+				errs = append(errs, fmt.Errorf("%s::exclude[%d]: %q is not a dimension", signal, i, name))
+			}
+			if slices.Contains(cfg.Required, name) {
+				errs = append(errs, fmt.Errorf("%s::exclude[%d]: %q is required, so it cannot be excluded", signal, i, name))
+			}
 		}
 	}
 

@@ -99,6 +99,8 @@ func TestValidateRejects(t *testing.T) {
 		{"fill_without_value", `fill_value: must not be empty when on_missing is "fill"`},
 		{"unknown_on_missing", `on_missing: unknown value "discard"; use keep, drop or fill`},
 		{"unknown_required", `required[0]: "parent_runid" is not a dimension; configure it under dimensions or use one of [parent_run_id step_id step_name experiment_name run_url run_type build_url build_version]`},
+		{"exclude_unknown", `metrics::exclude[0]: "run_link" is not a dimension`},
+		{"exclude_required", `metrics::exclude[0]: "parent_run_id" is required, so it cannot be excluded`},
 		{"unknown_detector", `detectors[0]: unknown detector "jenkins"; known detectors: [azure_devops azureml github_actions gitlab otel_cicd]`},
 	}
 	for _, tt := range tests {

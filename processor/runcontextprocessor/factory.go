@@ -24,6 +24,8 @@ func NewFactory() processor.Factory {
 		metadata.Type,
 		createDefaultConfig,
 		processor.WithLogs(createLogs, metadata.LogsStability),
+		processor.WithTraces(createTraces, metadata.TracesStability),
+		processor.WithMetrics(createMetrics, metadata.MetricsStability),
 	)
 }
 
@@ -38,11 +40,31 @@ func createDefaultConfig() component.Config {
 var processorCapabilities = consumer.Capabilities{MutatesData: true}
 
 func createLogs(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Logs) (processor.Logs, error) {
-	rcp, err := newRunContextProcessor(set, cfg.(*Config))
+	rcp, err := newRunContextProcessor(set, cfg.(*Config), cfg.(*Config).Logs)
 	if err != nil {
 		return nil, err
 	}
 	return processorhelper.NewLogs(ctx, set, cfg, next, rcp.processLogs,
+		processorhelper.WithCapabilities(processorCapabilities),
+		processorhelper.WithShutdown(rcp.shutdown))
+}
+
+func createTraces(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Traces) (processor.Traces, error) {
+	rcp, err := newRunContextProcessor(set, cfg.(*Config), cfg.(*Config).Traces)
+	if err != nil {
+		return nil, err
+	}
+	return processorhelper.NewTraces(ctx, set, cfg, next, rcp.processTraces,
+		processorhelper.WithCapabilities(processorCapabilities),
+		processorhelper.WithShutdown(rcp.shutdown))
+}
+
+func createMetrics(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Metrics) (processor.Metrics, error) {
+	rcp, err := newRunContextProcessor(set, cfg.(*Config), cfg.(*Config).Metrics)
+	if err != nil {
+		return nil, err
+	}
+	return processorhelper.NewMetrics(ctx, set, cfg, next, rcp.processMetrics,
 		processorhelper.WithCapabilities(processorCapabilities),
 		processorhelper.WithShutdown(rcp.shutdown))
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/plogtest"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/client"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/processor/processortest"
@@ -79,7 +80,29 @@ func (c goldenCase) name() string {
 }
 
 func TestLogsGolden(t *testing.T) {
-	for _, tc := range logsGoldenCases {
+	runGolden(t, "logs", logsGoldenCases, golden.ReadLogs, golden.WriteLogs,
+		func(ctx context.Context, cfg *Config, in plog.Logs) plog.Logs {
+			sink := new(consumertest.LogsSink)
+			p, err := NewFactory().CreateLogs(ctx, processortest.NewNopSettings(metadata.Type), cfg, sink)
+			require.NoError(t, err)
+			require.NoError(t, p.ConsumeLogs(ctx, in))
+			require.NoError(t, p.Shutdown(ctx))
+			require.Len(t, sink.AllLogs(), 1)
+			return sink.AllLogs()[0]
+		},
+		func(want, got plog.Logs) error { return plogtest.CompareLogs(want, got) })
+}
+
+// runGolden runs each case's configuration over testdata/<dir>/<input>_input.yaml
+// and compares the result with testdata/<dir>/<case>_expected.yaml.
+func runGolden[T any](
+	t *testing.T, dir string, cases []goldenCase,
+	read func(string) (T, error),
+	write func(testing.TB, string, T) error,
+	process func(context.Context, *Config, T) T,
+	compare func(want, got T) error,
+) {
+	for _, tc := range cases {
 		t.Run(tc.name(), func(t *testing.T) {
 			cfg, err := loadConfig(t, tc.config)
 			require.NoError(t, err)
@@ -87,25 +110,18 @@ func TestLogsGolden(t *testing.T) {
 				osGetenv = environment(tc.env)
 				t.Cleanup(func() { osGetenv = emptyEnvironment })
 			}
-			input, err := golden.ReadLogs(filepath.Join("testdata", "logs", tc.input+"_input.yaml"))
-			require.NoError(t, err)
-
-			sink := new(consumertest.LogsSink)
-			p, err := NewFactory().CreateLogs(context.Background(), processortest.NewNopSettings(metadata.Type), cfg, sink)
+			input, err := read(filepath.Join("testdata", dir, tc.input+"_input.yaml"))
 			require.NoError(t, err)
 			ctx := client.NewContext(context.Background(), client.Info{Metadata: client.NewMetadata(tc.metadata)})
-			require.NoError(t, p.ConsumeLogs(ctx, input))
-			require.NoError(t, p.Shutdown(context.Background()))
+			actual := process(ctx, cfg, input)
 
-			expectedFile := filepath.Join("testdata", "logs", tc.name()+"_expected.yaml")
-			require.Len(t, sink.AllLogs(), 1)
-			actual := sink.AllLogs()[0]
+			expectedFile := filepath.Join("testdata", dir, tc.name()+"_expected.yaml")
 			if *update {
-				require.NoError(t, golden.WriteLogs(t, expectedFile, actual))
+				require.NoError(t, write(t, expectedFile, actual))
 			}
-			expected, err := golden.ReadLogs(expectedFile)
+			expected, err := read(expectedFile)
 			require.NoError(t, err)
-			require.NoError(t, plogtest.CompareLogs(expected, actual))
+			require.NoError(t, compare(expected, actual))
 		})
 	}
 }

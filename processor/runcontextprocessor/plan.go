@@ -6,6 +6,7 @@ package runcontextprocessor // import "github.com/otelcol-runcontext/otelcol-run
 import (
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/internal/detector"
 )
@@ -35,14 +36,23 @@ type plan struct {
 	// fromEnvironment names the environment detectors that found their
 	// platform, for the start-up log.
 	fromEnvironment []string
+	// excluded names the dimensions kept off this signal, whether or not a
+	// source provides them: the telemetry may carry them itself.
+	excluded []string
 }
+
+// writes reports whether the dimension is written to the telemetry.
+func (d *dimension) writes() bool { return !d.hidden && !d.excluded }
 
 // dimension is one output name and where its value comes from.
 type dimension struct {
 	name string
 	// hidden marks a source named inside a template: it is resolved like a
 	// dimension so the template can use it, but never written out.
-	hidden  bool
+	hidden bool
+	// excluded marks a dimension kept off this signal: resolved for
+	// templates, never written, and removed where the telemetry has it.
+	excluded bool
 	sources []source
 	// recordScoped is set when a record may have a value of its own: a
 	// source reads record attributes, or a template depends on one that does.
@@ -52,9 +62,10 @@ type dimension struct {
 	overwrite bool
 }
 
-// newPlan resolves cfg and the run context the detectors find.
-// getenv is os.Getenv outside tests.
-func newPlan(cfg *Config, getenv func(string) string) (*plan, error) {
+// newPlan resolves cfg and the run context the detectors find, for a
+// signal whose excluded dimensions are exclude. getenv is os.Getenv outside
+// tests.
+func newPlan(cfg *Config, exclude []string, getenv func(string) string) (*plan, error) {
 	templates, err := compileTemplates(cfg.Dimensions, cfg.knownDimensions())
 	if err != nil {
 		return nil, err
@@ -120,6 +131,7 @@ func newPlan(cfg *Config, getenv func(string) string) (*plan, error) {
 	}
 
 	p := &plan{
+		excluded:     slices.Clone(exclude),
 		overwrite:    cfg.Overwrite,
 		onMissing:    cfg.OnMissing,
 		fillValue:    cfg.FillValue,
@@ -136,6 +148,7 @@ func newPlan(cfg *Config, getenv func(string) string) (*plan, error) {
 	}
 	for i := range p.dims {
 		d := &p.dims[i]
+		d.excluded = !d.hidden && slices.Contains(exclude, d.name)
 		for _, src := range d.sources {
 			if src.kind == clientMetadata {
 				p.usesMetadata = true

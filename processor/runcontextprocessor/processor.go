@@ -16,7 +16,8 @@ import (
 )
 
 // runContextProcessor executes one plan for one signal. The signal adapters
-// (logs.go) walk their data and call the plan for each resource and record.
+// (logs.go, traces.go, metrics.go) walk their data and call the plan for
+// each resource and each record: a log record, a span or a data point.
 type runContextProcessor struct {
 	plan      *plan
 	telemetry *metadata.TelemetryBuilder
@@ -25,8 +26,8 @@ type runContextProcessor struct {
 	missingAttrs []metric.AddOption
 }
 
-func newRunContextProcessor(set processor.Settings, cfg *Config) (*runContextProcessor, error) {
-	p, err := newPlan(cfg, osGetenv)
+func newRunContextProcessor(set processor.Settings, cfg *Config, signal SignalConfig) (*runContextProcessor, error) {
+	p, err := newPlan(cfg, signal.Exclude, osGetenv)
 	if err != nil {
 		return nil, err
 	}

@@ -14,5 +14,7 @@ var (
 )
 
 const (
-	LogsStability = component.StabilityLevelBeta
+	TracesStability  = component.StabilityLevelAlpha
+	MetricsStability = component.StabilityLevelAlpha
+	LogsStability    = component.StabilityLevelBeta
 )
