@@ -44,8 +44,13 @@ func (p *plan) newBatch(ctx context.Context) *batch {
 	b := &batch{
 		resource: make([]string, n),
 		found:    make([]int, n),
-		record:   make([]string, n),
 		missing:  make([]int64, len(p.required)),
+	}
+	// When no dimension can differ per record, a record's values are its
+	// resource's: share them rather than copy them for every record.
+	b.record = b.resource
+	if len(p.recordScoped) > 0 {
+		b.record = make([]string, n)
 	}
 	if p.usesMetadata {
 		b.metadata = client.FromContext(ctx).Metadata
@@ -106,12 +111,14 @@ func (p *plan) resolveResource(attrs pcommon.Map, b *batch) {
 // checks the required ones. It returns false when the record is to be dropped.
 func (p *plan) applyRecord(attrs pcommon.Map, b *batch) bool {
 	b.processed++
-	copy(b.record, b.resource)
 	for _, name := range p.excluded {
 		attrs.Remove(name)
 	}
-	for _, i := range p.recordScoped {
-		p.resolveRecordDimension(i, attrs, b)
+	if len(p.recordScoped) > 0 {
+		copy(b.record, b.resource)
+		for _, i := range p.recordScoped {
+			p.resolveRecordDimension(i, attrs, b)
+		}
 	}
 	return p.checkRequired(attrs, b)
 }

@@ -13,7 +13,7 @@ import (
 // The Azure Monitor exporter turns a log record carrying either attribute
 // into a custom event, whose properties hold the record's attributes only,
 // not its resource's.
-var customEventMarkers = []string{"microsoft.custom_event.name", "APPLICATION_INSIGHTS_EVENT_MARKER_ATTRIBUTE"}
+var customEventMarkers = [2]string{"microsoft.custom_event.name", "APPLICATION_INSIGHTS_EVENT_MARKER_ATTRIBUTE"}
 
 func (rcp *runContextProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs, error) {
 	p := rcp.plan
@@ -39,28 +39,32 @@ func (rcp *runContextProcessor) processLogs(ctx context.Context, ld plog.Logs) (
 }
 
 // applyLogRecord adds what only log records have: the level name, the code
-// location, and the dimensions themselves on custom events.
+// location, and the dimensions themselves on custom events. One pass over
+// the record's attributes finds everything it needs to know: this runs for
+// every log record.
 func (p *plan) applyLogRecord(lr plog.LogRecord, attrs pcommon.Map, b *batch) {
-	if p.severityKey != "" {
-		if _, ok := attrs.Get(p.severityKey); !ok || p.overwrite {
-			if level := levelName(lr.SeverityNumber(), lr.SeverityText()); level != "" {
+	hasLevel, customEvent := false, false
+	for k := range attrs.All() {
+		switch k {
+		case p.severityKey:
+			hasLevel = true
+		case customEventMarkers[0], customEventMarkers[1]:
+			customEvent = true
+		}
+	}
+	if p.severityKey != "" && (!hasLevel || p.overwrite) {
+		if level := levelName(lr.SeverityNumber(), lr.SeverityText()); level != "" {
+			if hasLevel {
 				putStrIfChanged(attrs, p.severityKey, level)
+			} else {
+				attrs.PutStr(p.severityKey, level)
 			}
 		}
 	}
 	if p.codeLocation {
 		setCodeLocation(attrs, p.overwrite)
 	}
-	if firstPresent(attrs, customEventMarkers) {
+	if customEvent {
 		p.copyToRecord(attrs, b)
 	}
-}
-
-func firstPresent(attrs pcommon.Map, keys []string) bool {
-	for _, k := range keys {
-		if _, ok := attrs.Get(k); ok {
-			return true
-		}
-	}
-	return false
 }
