@@ -190,7 +190,6 @@ func mustWriteFile(t *testing.T, name, content string) string {
 	return path
 }
 
-
 // lastLines keeps a failure's log readable.
 func lastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")

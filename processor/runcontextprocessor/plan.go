@@ -53,7 +53,7 @@ type dimension struct {
 	// excluded marks a dimension kept off this signal: resolved for
 	// templates, never written, and removed where the telemetry has it.
 	excluded bool
-	sources []source
+	sources  []source
 	// recordScoped is set when a record may have a value of its own: a
 	// source reads record attributes, or a template depends on one that does.
 	recordScoped bool
