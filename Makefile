@@ -6,7 +6,7 @@ GO        ?= go
 BIN       := $(CURDIR)/bin
 COLLECTOR := $(BIN)/otelcol-runcontext
 
-.PHONY: run build test generate check-generated compose tools
+.PHONY: run build test generate check-generated compose tools bench bench-compare bench-e2e
 
 run: build
 	$(COLLECTOR) --config config/local.yaml
@@ -40,3 +40,12 @@ tools: $(BIN)/builder $(BIN)/mdatagen
 $(BIN)/builder $(BIN)/mdatagen: internal/tools/go.mod
 	$(GO) -C internal/tools build -o $(BIN)/builder go.opentelemetry.io/collector/cmd/builder
 	$(GO) -C internal/tools build -o $(BIN)/mdatagen go.opentelemetry.io/collector/cmd/mdatagen
+
+# Benchmarks (docs/benchmarks.md). Not part of `make test`: timings on a
+# shared machine are for ratios measured in one run, not for pass/fail.
+bench:
+	cd processor/runcontextprocessor && go test -run '^$$' -bench . -benchtime 2000x ./
+bench-compare:
+	./scripts/bench-compare.sh
+bench-e2e:
+	./scripts/bench-e2e.sh

@@ -7,6 +7,13 @@ cd "$(dirname "$0")/.."
 
 ./scripts/check-versions.sh
 
+unformatted="$(git ls-files --cached --others --exclude-standard -- '*.go' | xargs gofmt -l)"
+if [ -n "$unformatted" ]; then
+	echo "not gofmt'ed:" >&2
+	echo "$unformatted" >&2
+	exit 1
+fi
+
 # Tests that start the real binary need it built from this checkout.
 make --no-print-directory build
 
