@@ -130,17 +130,8 @@ func BenchmarkLogs(b *testing.B) {
 			p := newLogsProcessor(b, c.factory, c.config, consumertest.NewNop())
 			require.NoError(b, p.Start(context.Background(), nil))
 			defer func() { require.NoError(b, p.Shutdown(context.Background())) }()
-			batches := runcontextbench.NewSupply(b, runcontextbench.Logs(0),
-				(&plog.ProtoMarshaler{}).MarshalLogs, (&plog.ProtoUnmarshaler{}).UnmarshalLogs)
-			ctx := context.Background()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
-				if err := p.ConsumeLogs(ctx, batches.Next(b)); err != nil {
-					b.Fatal(err)
-				}
-			}
-			runcontextbench.ReportPerRecord(b, runcontextbench.Records)
+			runcontextbench.Run(b, runcontextbench.NewSupply(b, runcontextbench.Logs(0),
+				(&plog.ProtoMarshaler{}).MarshalLogs, (&plog.ProtoUnmarshaler{}).UnmarshalLogs), p.ConsumeLogs)
 		})
 	}
 }

@@ -51,39 +51,27 @@ func TestShippedConfigsStart(t *testing.T) {
 	}
 }
 
-func TestUnknownProcessorKeyIsNamed(t *testing.T) {
-	cfg := mustWriteFile(t, "bad.yaml", `
-receivers:
-  otlp:
-    protocols:
-      http:
-processors:
-  runcontext:
-    overwrit: true
-exporters:
-  debug:
-service:
-  pipelines:
-    logs:
-      receivers: [otlp]
-      processors: [runcontext]
-      exporters: [debug]
-`)
-	out, err := runCollectorCommand(t, nil, "validate", "--config", cfg)
-	require.Error(t, err)
-	assert.Contains(t, out, `"runcontext"`)
-	assert.Contains(t, out, "invalid keys: overwrit")
-}
-
+// validate rejects a bad runcontext section with a message that names the
+// problem.
 func TestInvalidProcessorConfigIsExplained(t *testing.T) {
-	cfg := mustWriteFile(t, "bad.yaml", `
+	tests := []struct {
+		name    string
+		section string
+		want    []string
+	}{
+		{"unknown key", "overwrit: true", []string{`"runcontext"`, "invalid keys: overwrit"}},
+		{"drop without required", "on_missing: drop", []string{`on_missing: "drop" needs at least one dimension in required`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := mustWriteFile(t, "bad.yaml", `
 receivers:
   otlp:
     protocols:
       http:
 processors:
   runcontext:
-    on_missing: drop
+    `+tt.section+`
 exporters:
   debug:
 service:
@@ -93,9 +81,13 @@ service:
       processors: [runcontext]
       exporters: [debug]
 `)
-	out, err := runCollectorCommand(t, nil, "validate", "--config", cfg)
-	require.Error(t, err)
-	assert.Contains(t, out, `on_missing: "drop" needs at least one dimension in required`)
+			out, err := runCollectorCommand(t, nil, "validate", "--config", cfg)
+			require.Error(t, err)
+			for _, want := range tt.want {
+				assert.Contains(t, out, want)
+			}
+		})
+	}
 }
 
 // The local configuration takes OTLP logs on gRPC and HTTP and passes them

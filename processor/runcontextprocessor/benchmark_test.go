@@ -49,17 +49,8 @@ func BenchmarkLogs(b *testing.B) {
 			bc.config(cfg)
 			p, err := NewFactory().CreateLogs(context.Background(), processortest.NewNopSettings(metadata.Type), cfg, consumertest.NewNop())
 			require.NoError(b, err)
-			batches := runcontextbench.NewSupply(b, runcontextbench.Logs(bc.extraAttrs),
-				(&plog.ProtoMarshaler{}).MarshalLogs, (&plog.ProtoUnmarshaler{}).UnmarshalLogs)
-			ctx := context.Background()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
-				if err := p.ConsumeLogs(ctx, batches.Next(b)); err != nil {
-					b.Fatal(err)
-				}
-			}
-			runcontextbench.ReportPerRecord(b, runcontextbench.Records)
+			runcontextbench.Run(b, runcontextbench.NewSupply(b, runcontextbench.Logs(bc.extraAttrs),
+				(&plog.ProtoMarshaler{}).MarshalLogs, (&plog.ProtoUnmarshaler{}).UnmarshalLogs), p.ConsumeLogs)
 		})
 	}
 }
@@ -67,31 +58,13 @@ func BenchmarkLogs(b *testing.B) {
 func BenchmarkTraces(b *testing.B) {
 	p, err := NewFactory().CreateTraces(context.Background(), processortest.NewNopSettings(metadata.Type), defaultConfig(), consumertest.NewNop())
 	require.NoError(b, err)
-	batches := runcontextbench.NewSupply(b, runcontextbench.Traces(),
-		(&ptrace.ProtoMarshaler{}).MarshalTraces, (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces)
-	ctx := context.Background()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		if err := p.ConsumeTraces(ctx, batches.Next(b)); err != nil {
-			b.Fatal(err)
-		}
-	}
-	runcontextbench.ReportPerRecord(b, runcontextbench.Records)
+	runcontextbench.Run(b, runcontextbench.NewSupply(b, runcontextbench.Traces(),
+		(&ptrace.ProtoMarshaler{}).MarshalTraces, (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces), p.ConsumeTraces)
 }
 
 func BenchmarkMetrics(b *testing.B) {
 	p, err := NewFactory().CreateMetrics(context.Background(), processortest.NewNopSettings(metadata.Type), defaultConfig(), consumertest.NewNop())
 	require.NoError(b, err)
-	batches := runcontextbench.NewSupply(b, runcontextbench.Metrics(),
-		(&pmetric.ProtoMarshaler{}).MarshalMetrics, (&pmetric.ProtoUnmarshaler{}).UnmarshalMetrics)
-	ctx := context.Background()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		if err := p.ConsumeMetrics(ctx, batches.Next(b)); err != nil {
-			b.Fatal(err)
-		}
-	}
-	runcontextbench.ReportPerRecord(b, runcontextbench.Records)
+	runcontextbench.Run(b, runcontextbench.NewSupply(b, runcontextbench.Metrics(),
+		(&pmetric.ProtoMarshaler{}).MarshalMetrics, (&pmetric.ProtoUnmarshaler{}).UnmarshalMetrics), p.ConsumeMetrics)
 }

@@ -4,6 +4,7 @@
 package runcontextbench // import "github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/runcontextbench"
 
 import (
+	"context"
 	"testing"
 )
 
@@ -54,4 +55,19 @@ func ReportPerRecord(b *testing.B, records int) {
 	b.Helper()
 	n := float64(b.N) * float64(records)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/record")
+}
+
+// Run times consume on one fresh batch per operation and reports the cost
+// per record: the loop every benchmark of the batches shares.
+func Run[T any](b *testing.B, supply *Supply[T], consume func(context.Context, T) error) {
+	b.Helper()
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if err := consume(ctx, supply.Next(b)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ReportPerRecord(b, Records)
 }

@@ -6,21 +6,16 @@ package azuredevops
 import (
 	"testing"
 
-	"github.com/stretchr/testify/assert"
-
 	"github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/internal/detector"
+	"github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/internal/detector/detectortest"
 )
 
 func TestDetect(t *testing.T) {
-	tests := []struct {
-		name string
-		env  map[string]string
-		want detector.Context
-	}{
-		{name: "not in Azure Pipelines", env: map[string]string{"TF_BUILD": ""}, want: nil},
+	detectortest.Run(t, New(), []detectortest.Case{
+		{Name: "not in Azure Pipelines", Env: map[string]string{"TF_BUILD": ""}, Want: nil},
 		{
-			name: "pipeline job",
-			env: map[string]string{
+			Name: "pipeline job",
+			Env: map[string]string{
 				"TF_BUILD":                           "True",
 				"BUILD_BUILDID":                      "4711",
 				"BUILD_BUILDNUMBER":                  "20261127.3",
@@ -32,7 +27,7 @@ func TestDetect(t *testing.T) {
 				"SYSTEM_TEAMPROJECT":                 "ML Platform",
 				"SYSTEM_ACCESSTOKEN":                 "secret",
 			},
-			want: detector.Context{
+			Want: detector.Context{
 				"parent_run_id":   {Value: "4711"},
 				"step_id":         {Value: "12f1170f-54f2-53f3-20dd-22fc7dff55f9"},
 				"step_name":       {Value: "Train"},
@@ -43,18 +38,12 @@ func TestDetect(t *testing.T) {
 			},
 		},
 		{
-			name: "no source version: the build number",
-			env:  map[string]string{"BUILD_BUILDID": "9", "BUILD_BUILDNUMBER": "1.0.9"},
-			want: detector.Context{
+			Name: "no source version: the build number",
+			Env:  map[string]string{"BUILD_BUILDID": "9", "BUILD_BUILDNUMBER": "1.0.9"},
+			Want: detector.Context{
 				"parent_run_id": {Value: "9"},
 				"build_version": {Value: "1.0.9"},
 			},
 		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := New().Detect(detector.Guard(func(k string) string { return tt.env[k] }))
-			assert.Equal(t, tt.want, got)
-		})
-	}
+	})
 }

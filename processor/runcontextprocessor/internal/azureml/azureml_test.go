@@ -6,25 +6,20 @@ package azureml
 import (
 	"testing"
 
-	"github.com/stretchr/testify/assert"
-
 	"github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/internal/detector"
+	"github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/internal/detector/detectortest"
 )
 
 func TestDetect(t *testing.T) {
-	tests := []struct {
-		name string
-		env  map[string]string
-		want detector.Context
-	}{
+	detectortest.Run(t, New(), []detectortest.Case{
 		{
-			name: "not in Azure ML",
-			env:  map[string]string{"HOME": "/root"},
-			want: nil,
+			Name: "not in Azure ML",
+			Env:  map[string]string{"HOME": "/root"},
+			Want: nil,
 		},
 		{
-			name: "pipeline step",
-			env: map[string]string{
+			Name: "pipeline step",
+			Env: map[string]string{
 				"AZUREML_RUN_ID":             "prep_step_931024c2",
 				"AZUREML_ROOT_RUN_ID":        "931024c2-3720-11ea-b247-c49deda841c1",
 				"AZUREML_ARM_PROJECT_NAME":   "train-pipeline",
@@ -35,7 +30,7 @@ func TestDetect(t *testing.T) {
 				"AZUREML_EXPERIMENT_ID":      "exp-guid",
 				"AZUREML_RUN_TOKEN":          "secret-token",
 			},
-			want: detector.Context{
+			Want: detector.Context{
 				"parent_run_id":   {Value: "931024c2-3720-11ea-b247-c49deda841c1"},
 				"step_id":         {Value: "prep_step_931024c2"},
 				"experiment_name": {Value: "train-pipeline"},
@@ -43,18 +38,12 @@ func TestDetect(t *testing.T) {
 			},
 		},
 		{
-			name: "single-step job without workspace variables",
-			env:  map[string]string{"AZUREML_RUN_ID": "job_1"},
-			want: detector.Context{
+			Name: "single-step job without workspace variables",
+			Env:  map[string]string{"AZUREML_RUN_ID": "job_1"},
+			Want: detector.Context{
 				"parent_run_id": {Value: "job_1"},
 				"step_id":       {Value: "job_1"},
 			},
 		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := New().Detect(detector.Guard(func(k string) string { return tt.env[k] }))
-			assert.Equal(t, tt.want, got)
-		})
-	}
+	})
 }

@@ -6,21 +6,16 @@ package githubactions
 import (
 	"testing"
 
-	"github.com/stretchr/testify/assert"
-
 	"github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/internal/detector"
+	"github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/internal/detector/detectortest"
 )
 
 func TestDetect(t *testing.T) {
-	tests := []struct {
-		name string
-		env  map[string]string
-		want detector.Context
-	}{
-		{name: "not in GitHub Actions", env: map[string]string{"CI": "true"}, want: nil},
+	detectortest.Run(t, New(), []detectortest.Case{
+		{Name: "not in GitHub Actions", Env: map[string]string{"CI": "true"}, Want: nil},
 		{
-			name: "workflow job",
-			env: map[string]string{
+			Name: "workflow job",
+			Env: map[string]string{
 				"GITHUB_ACTIONS":     "true",
 				"GITHUB_RUN_ID":      "7012345678",
 				"GITHUB_RUN_ATTEMPT": "2",
@@ -31,7 +26,7 @@ func TestDetect(t *testing.T) {
 				"GITHUB_SHA":         "4f3c2a1bd00d",
 				"GITHUB_TOKEN":       "ghs_secret",
 			},
-			want: detector.Context{
+			Want: detector.Context{
 				"parent_run_id":   {Value: "7012345678"},
 				"step_id":         {Value: "7012345678/2/prep"},
 				"step_name":       {Value: "prep"},
@@ -42,20 +37,14 @@ func TestDetect(t *testing.T) {
 			},
 		},
 		{
-			name: "no server or repository: no links",
-			env:  map[string]string{"GITHUB_RUN_ID": "1", "GITHUB_JOB": "build", "GITHUB_SHA": "abc"},
-			want: detector.Context{
+			Name: "no server or repository: no links",
+			Env:  map[string]string{"GITHUB_RUN_ID": "1", "GITHUB_JOB": "build", "GITHUB_SHA": "abc"},
+			Want: detector.Context{
 				"parent_run_id": {Value: "1"},
 				"step_id":       {Value: "1/build"},
 				"step_name":     {Value: "build"},
 				"build_version": {Value: "abc"},
 			},
 		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := New().Detect(detector.Guard(func(k string) string { return tt.env[k] }))
-			assert.Equal(t, tt.want, got)
-		})
-	}
+	})
 }

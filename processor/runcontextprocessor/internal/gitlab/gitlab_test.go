@@ -6,21 +6,16 @@ package gitlab
 import (
 	"testing"
 
-	"github.com/stretchr/testify/assert"
-
 	"github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/internal/detector"
+	"github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/internal/detector/detectortest"
 )
 
 func TestDetect(t *testing.T) {
-	tests := []struct {
-		name string
-		env  map[string]string
-		want detector.Context
-	}{
-		{name: "not in GitLab CI", env: map[string]string{"GITLAB_CI": ""}, want: nil},
+	detectortest.Run(t, New(), []detectortest.Case{
+		{Name: "not in GitLab CI", Env: map[string]string{"GITLAB_CI": ""}, Want: nil},
 		{
-			name: "pipeline job",
-			env: map[string]string{
+			Name: "pipeline job",
+			Env: map[string]string{
 				"GITLAB_CI":       "true",
 				"CI_PIPELINE_ID":  "1234567",
 				"CI_PIPELINE_URL": "https://gitlab.com/org/models/-/pipelines/1234567",
@@ -33,7 +28,7 @@ func TestDetect(t *testing.T) {
 				"CI_JOB_TOKEN":    "secret",
 				"CI_JOB_JWT":      "eyJsecret",
 			},
-			want: detector.Context{
+			Want: detector.Context{
 				"parent_run_id":   {Value: "1234567"},
 				"step_id":         {Value: "7654321"},
 				"step_name":       {Value: "train"},
@@ -44,15 +39,9 @@ func TestDetect(t *testing.T) {
 			},
 		},
 		{
-			name: "only the pipeline id",
-			env:  map[string]string{"CI_PIPELINE_ID": "5"},
-			want: detector.Context{"parent_run_id": {Value: "5"}},
+			Name: "only the pipeline id",
+			Env:  map[string]string{"CI_PIPELINE_ID": "5"},
+			Want: detector.Context{"parent_run_id": {Value: "5"}},
 		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := New().Detect(detector.Guard(func(k string) string { return tt.env[k] }))
-			assert.Equal(t, tt.want, got)
-		})
-	}
+	})
 }
