@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
@@ -220,4 +221,32 @@ func FuzzLogs(f *testing.F) {
 func hasValue(attrs pcommon.Map, key string) bool {
 	v, ok := attrs.Get(key)
 	return ok && v.AsString() != ""
+}
+
+// Receivers call a processor from many goroutines at once: the plan is
+// shared and read-only, each call has its own scratch state.
+func TestConcurrentBatches(t *testing.T) {
+	cfg, err := loadConfig(t, "fuzz")
+	require.NoError(t, err)
+	cfg.OnMissing = MissingKeep
+	sink := new(consumertest.LogsSink)
+	p, err := NewFactory().CreateLogs(context.Background(), processortest.NewNopSettings(metadata.Type), cfg, sink)
+	require.NoError(t, err)
+	input, err := golden.ReadLogs(filepath.Join("testdata", "logs", "templates_input.yaml"))
+	require.NoError(t, err)
+
+	const goroutines, batches = 8, 50
+	var wg sync.WaitGroup
+	for range goroutines {
+		wg.Go(func() {
+			for range batches {
+				ld := plog.NewLogs()
+				input.CopyTo(ld)
+				assert.NoError(t, p.ConsumeLogs(context.Background(), ld))
+			}
+		})
+	}
+	wg.Wait()
+	require.NoError(t, p.Shutdown(context.Background()))
+	assert.Equal(t, goroutines*batches*input.LogRecordCount(), sink.LogRecordCount())
 }
