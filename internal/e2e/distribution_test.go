@@ -137,3 +137,13 @@ func oneLog(body string) plog.Logs {
 	lr.SetSeverityNumber(plog.SeverityNumberInfo)
 	return ld
 }
+
+// Without any override the README's run command listens where the README
+// says: OTLP on 127.0.0.1:4317 and :4318, the local endpoint on :8787.
+func TestLocalConfigDefaultAddresses(t *testing.T) {
+	out, err := runCollectorCommand(t, nil, "print-config", "--config", configPath("local.yaml"))
+	require.NoError(t, err, out)
+	for _, want := range []string{"endpoint: 127.0.0.1:4317", "endpoint: 127.0.0.1:4318", "endpoint: 127.0.0.1:8787"} {
+		assert.Contains(t, out, want)
+	}
+}
