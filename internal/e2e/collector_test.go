@@ -97,6 +97,10 @@ func startCollector(t *testing.T, config string, env ...string) *collector {
 		"RUNCONTEXT_HEALTH_ENDPOINT="+freeAddr(t),
 		"RUNCONTEXT_METRICS_PORT="+portOf(t, freeAddr(t)),
 		"RUNCONTEXT_METRICS_HOST=127.0.0.1",
+		// config/local.yaml's own ingestion endpoint: never the default
+		// port, never a folder in the work tree.
+		"RUNCONTEXT_INGESTION_ENDPOINT="+freeAddr(t),
+		"RUNCONTEXT_DATA_DIR="+t.TempDir(),
 	)
 	c.cmd.Env = append(c.cmd.Env, env...)
 	c.cmd.Stdout = c.output
