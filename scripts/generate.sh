@@ -13,3 +13,5 @@ done
 # The distribution from builder-config.yaml; `make build` compiles it.
 mkdir -p cmd/otelcol-runcontext
 "$BIN/builder" --config builder-config.yaml --skip-compilation
+# The builder does not gofmt what it writes; the repository's Go is gofmt'ed.
+gofmt -w cmd/otelcol-runcontext
