@@ -19,7 +19,9 @@ import (
 
 // batch is the scratch state of one Consume call.
 type batch struct {
-	metadata client.Metadata
+	// metadata holds the request's value of each of plan.metadataKeys:
+	// they are the same for every resource of the request.
+	metadata []string
 	// resource holds each dimension's value for records of the current
 	// resource that bring none of their own.
 	resource []string
@@ -52,8 +54,12 @@ func (p *plan) newBatch(ctx context.Context) *batch {
 	if len(p.recordScoped) > 0 {
 		b.record = make([]string, n)
 	}
-	if p.usesMetadata {
-		b.metadata = client.FromContext(ctx).Metadata
+	if len(p.metadataKeys) > 0 {
+		md := client.FromContext(ctx).Metadata
+		b.metadata = make([]string, len(p.metadataKeys))
+		for i, key := range p.metadataKeys {
+			b.metadata[i] = firstNonEmpty(md.Get(key))
+		}
 	}
 	return b
 }
@@ -90,7 +96,7 @@ func (p *plan) resolveResource(attrs pcommon.Map, b *batch) {
 					s = v.AsString()
 				}
 			case clientMetadata:
-				s = firstNonEmpty(b.metadata.Get(src.key))
+				s = b.metadata[src.index]
 			case fixedValue:
 				s = src.key
 			case templated:

@@ -136,11 +136,11 @@ func (cfg *Config) Validate() error {
 
 	// Templates are checked as a whole: a reference to an unknown dimension
 	// or a cycle only shows once every dimension is known.
-	if _, err := compileTemplates(cfg.Dimensions, cfg.knownDimensions()); err != nil {
+	known := cfg.knownDimensions()
+	if _, err := compileTemplates(cfg.Dimensions, known); err != nil {
 		errs = append(errs, err)
 	}
 
-	known := cfg.knownDimensions()
 	for i, name := range cfg.Required {
 		if !known[name] {
 			errs = append(errs, fmt.Errorf("required[%d]: %q is not a dimension; configure it under dimensions or use one of %v", i, name, detector.StandardDimensions))

@@ -27,7 +27,9 @@ type plan struct {
 	overwrite    bool
 	onMissing    MissingAction
 	fillValue    string
-	usesMetadata bool
+	// metadataKeys are the client metadata keys any source reads; a
+	// clientMetadata source's index points into them.
+	metadataKeys []string
 
 	// severityKey receives the Python level name; empty when off.
 	severityKey  string
@@ -149,9 +151,13 @@ func newPlan(cfg *Config, exclude []string, getenv func(string) string) (*plan, 
 	for i := range p.dims {
 		d := &p.dims[i]
 		d.excluded = !d.hidden && slices.Contains(exclude, d.name)
-		for _, src := range d.sources {
-			if src.kind == clientMetadata {
-				p.usesMetadata = true
+		for j := range d.sources {
+			if src := &d.sources[j]; src.kind == clientMetadata {
+				src.index = slices.Index(p.metadataKeys, src.key)
+				if src.index < 0 {
+					src.index = len(p.metadataKeys)
+					p.metadataKeys = append(p.metadataKeys, src.key)
+				}
 			}
 		}
 		// A record's own value of an overwritten dimension must be

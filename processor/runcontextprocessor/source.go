@@ -42,6 +42,8 @@ type source struct {
 	key string
 	// tmpl is set for templated sources.
 	tmpl *template
+	// index is a clientMetadata source's place in plan.metadataKeys.
+	index int
 }
 
 // parseSource parses a reference such as resource.cicd.pipeline.run.id.
