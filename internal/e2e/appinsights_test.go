@@ -180,19 +180,17 @@ func TestGatewayKeepsConcurrentStepsApart(t *testing.T) {
 		experiment: "score-pipeline", runType: "scoring",
 	}
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		runStep(t, c, "grpc", trainingRun)
-	}()
-	go func() {
-		defer wg.Done()
-		runStep(t, c, "http/protobuf", runContext{},
+	var trainingErr, scoringErr error
+	wg.Go(func() { trainingErr = stepRun(c, "grpc", trainingRun) })
+	wg.Go(func() {
+		scoringErr = stepRun(c, "http/protobuf", runContext{},
 			"OTEL_RESOURCE_ATTRIBUTES=",
 			"OTEL_EXPORTER_OTLP_HEADERS=x-parent-run-id="+scoring.parentRunID+",x-step-id="+scoring.stepID+
 				",x-step-name="+scoring.stepName+",x-experiment-name="+scoring.experiment+",x-run-type="+scoring.runType)
-	}()
+	})
 	wg.Wait()
+	require.NoError(t, trainingErr)
+	require.NoError(t, scoringErr)
 	c.stop(t)
 
 	envs := logEnvelopes(ingest.Envelopes(t))

@@ -4,39 +4,32 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 )
 
 // pipelineStep is the example step of examples/pipelinestep, built once per
-// test binary run.
-var pipelineStep = func() func(t *testing.T) string {
-	var path string
-	var buildErr error
-	var built bool
-	return func(t *testing.T) string {
-		t.Helper()
-		if !built {
-			built = true
-			dir, err := os.MkdirTemp("", "pipelinestep")
-			require.NoError(t, err)
-			path = filepath.Join(dir, "pipelinestep")
-			cmd := exec.Command("go", "build", "-o", path, ".")
-			cmd.Dir = filepath.Join(repoRoot, "examples", "pipelinestep")
-			if out, err := cmd.CombinedOutput(); err != nil {
-				buildErr = err
-				t.Logf("go build examples/pipelinestep:\n%s", out)
-			}
-		}
-		require.NoError(t, buildErr, "build examples/pipelinestep")
-		return path
+// test binary run; tests running steps concurrently share the build.
+var pipelineStep = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "pipelinestep")
+	if err != nil {
+		return "", err
 	}
-}()
+	path := filepath.Join(dir, "pipelinestep")
+	cmd := exec.Command("go", "build", "-o", path, ".")
+	cmd.Dir = filepath.Join(repoRoot, "examples", "pipelinestep")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build examples/pipelinestep: %w\n%s", err, out)
+	}
+	return path, nil
+})
 
 // runContext is what one step run reports about itself, as a pipeline sets
 // it in OTEL_RESOURCE_ATTRIBUTES with the CICD conventions.
@@ -89,11 +82,21 @@ var trainingRun = runContext{
 // environment, and waits for it to flush and exit.
 func runStep(t *testing.T, c *collector, protocol string, rc runContext, env ...string) {
 	t.Helper()
+	require.NoError(t, stepRun(c, protocol, rc, env...))
+}
+
+// stepRun is runStep for goroutines other than the test's, which must not
+// stop the test themselves.
+func stepRun(c *collector, protocol string, rc runContext, env ...string) error {
+	step, err := pipelineStep()
+	if err != nil {
+		return err
+	}
 	endpoint := "http://" + c.httpAddr
 	if protocol == "grpc" {
 		endpoint = "http://" + c.grpcAddr
 	}
-	cmd := exec.Command(pipelineStep(t))
+	cmd := exec.Command(step)
 	cmd.Env = append(os.Environ(),
 		"OTEL_EXPORTER_OTLP_ENDPOINT="+endpoint,
 		"OTEL_EXPORTER_OTLP_PROTOCOL="+protocol,
@@ -101,6 +104,8 @@ func runStep(t *testing.T, c *collector, protocol string, rc runContext, env ...
 		"OTEL_RESOURCE_ATTRIBUTES="+rc.resourceAttributes(),
 	)
 	cmd.Env = append(cmd.Env, env...)
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "pipeline step: %s", out)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("pipeline step: %w\n%s", err, out)
+	}
+	return nil
 }
