@@ -24,9 +24,9 @@ type plan struct {
 	// required indexes the dimensions every record must have.
 	required []int
 
-	overwrite    bool
-	onMissing    MissingAction
-	fillValue    string
+	overwrite bool
+	onMissing MissingAction
+	fillValue string
 	// metadataKeys are the client metadata keys any source reads; a
 	// clientMetadata source's index points into them.
 	metadataKeys []string
