@@ -4,6 +4,7 @@
 package appinsightsdeliveryextension // import "github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension"
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -12,23 +13,72 @@ import (
 
 // Config is the configuration of the delivery middleware.
 type Config struct {
-	// ShutdownTimeout bounds how long the collector's shutdown waits for
-	// the track requests the exporter sends while it stops. The exporter
-	// closes its channel without waiting for the last flush, so without
-	// this wait a step's last lines leave after the collector has exited,
-	// that is never.
+	// ShutdownTimeout bounds how long the collector's shutdown waits: for
+	// the track requests the exporter sends while it stops (its last
+	// flush), then, with a spool, for the spool to be delivered. What is
+	// not delivered by then stays in the spool for the next start.
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
+
+	// Spool keeps every track request on disk until Application Insights
+	// has taken it. Without a directory, requests pass through to
+	// ingestion and only ApplicationInsights-Go's in-memory retries apply.
+	Spool SpoolConfig `mapstructure:"spool"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
 }
 
+// SpoolConfig configures the disk spool.
+type SpoolConfig struct {
+	// Directory holds the spool; one collector per directory. Empty turns
+	// the spool off.
+	Directory string `mapstructure:"directory"`
+	// MaxBytes bounds the spool on disk; when a new request would exceed
+	// it, the oldest requests are dropped (counted, reason spool_full).
+	MaxBytes int64 `mapstructure:"max_bytes"`
+	// MaxAge drops requests that have waited longer (reason expired).
+	MaxAge time.Duration `mapstructure:"max_age"`
+	// InitialInterval is the wait after the first failed delivery; it
+	// doubles with each failure in a row, up to MaxInterval, with ±20 %
+	// jitter. A longer Retry-After from ingestion wins.
+	InitialInterval time.Duration `mapstructure:"initial_interval"`
+	MaxInterval     time.Duration `mapstructure:"max_interval"`
+	// Timeout bounds one delivery attempt.
+	Timeout time.Duration `mapstructure:"timeout"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+func (s SpoolConfig) enabled() bool { return s.Directory != "" }
+
 var _ confmap.Validator = (*Config)(nil)
 
 // Validate checks the configuration.
 func (cfg *Config) Validate() error {
+	var errs []error
 	if cfg.ShutdownTimeout < 0 {
-		return fmt.Errorf("shutdown_timeout: %s is negative", cfg.ShutdownTimeout)
+		errs = append(errs, fmt.Errorf("shutdown_timeout: %s is negative", cfg.ShutdownTimeout))
 	}
-	return nil
+	s := cfg.Spool
+	if s.MaxBytes <= 0 {
+		errs = append(errs, fmt.Errorf("spool.max_bytes: %d must be positive", s.MaxBytes))
+	}
+	for _, d := range []struct {
+		name  string
+		value time.Duration
+	}{
+		{"spool.max_age", s.MaxAge},
+		{"spool.initial_interval", s.InitialInterval},
+		{"spool.max_interval", s.MaxInterval},
+		{"spool.timeout", s.Timeout},
+	} {
+		if d.value <= 0 {
+			errs = append(errs, fmt.Errorf("%s: %s must be positive", d.name, d.value))
+		}
+	}
+	if s.MaxInterval > 0 && s.MaxInterval < s.InitialInterval {
+		errs = append(errs, fmt.Errorf("spool.max_interval: %s is shorter than spool.initial_interval %s", s.MaxInterval, s.InitialInterval))
+	}
+	return errors.Join(errs...)
 }

@@ -4,44 +4,128 @@
 package appinsightsdeliveryextension // import "github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension"
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"sort"
-	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/extension/extensionmiddleware"
+	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
+
+	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/metadata"
+	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/spool"
 )
 
 type deliveryExtension struct {
-	component.StartFunc
-	cfg      *Config
-	logger   *zap.Logger
-	inFlight *inFlight
+	cfg       *Config
+	logger    *zap.Logger
+	telemetry *metadata.TelemetryBuilder
+	inFlight  *inFlight
+
+	// With a spool only, from Start on.
+	spool        *spool.Spool
+	deliverer    *deliverer
+	stopDelivery context.CancelFunc
+	delivered    chan struct{} // closed when the deliverer has returned
+	intakeClosed atomic.Bool
+	openSpool    atomic.Pointer[spool.Spool] // spool, for telemetry
 }
 
-func newDeliveryExtension(cfg *Config, logger *zap.Logger) *deliveryExtension {
-	return &deliveryExtension{cfg: cfg, logger: logger, inFlight: newInFlight()}
+func newDeliveryExtension(cfg *Config, set component.TelemetrySettings) (*deliveryExtension, error) {
+	e := &deliveryExtension{cfg: cfg, logger: set.Logger, inFlight: newInFlight()}
+	tb, err := metadata.NewTelemetryBuilder(set)
+	if err != nil {
+		return nil, err
+	}
+	e.telemetry = tb
+	err = errors.Join(
+		tb.RegisterAppinsightsDeliverySpoolBytesCallback(func(_ context.Context, o metric.Int64Observer) error {
+			o.Observe(e.stats().Bytes)
+			return nil
+		}),
+		tb.RegisterAppinsightsDeliverySpoolItemsCallback(func(_ context.Context, o metric.Int64Observer) error {
+			o.Observe(e.stats().Items)
+			return nil
+		}),
+		tb.RegisterAppinsightsDeliverySpoolOldestAgeCallback(func(_ context.Context, o metric.Float64Observer) error {
+			if oldest := e.stats().Oldest; !oldest.IsZero() {
+				o.Observe(time.Since(oldest).Seconds())
+			} else {
+				o.Observe(0)
+			}
+			return nil
+		}),
+	)
+	if err != nil {
+		tb.Shutdown()
+		return nil, err
+	}
+	return e, nil
+}
+
+// stats is what the spool holds; telemetry reads it from its own goroutine.
+func (e *deliveryExtension) stats() spool.Stats {
+	if s := e.openSpool.Load(); s != nil {
+		return s.Stats()
+	}
+	return spool.Stats{}
 }
 
 var _ extensionmiddleware.HTTPClient = (*deliveryExtension)(nil)
 
+// Start opens the spool, if any, and starts delivering what an earlier
+// run left in it as soon as an exporter hands over its transport.
+func (e *deliveryExtension) Start(context.Context, component.Host) error {
+	if !e.cfg.Spool.enabled() {
+		return nil
+	}
+	s, corrupt, err := spool.Open(e.cfg.Spool.Directory, e.cfg.Spool.MaxBytes)
+	if err != nil {
+		return fmt.Errorf("spool %q: %w", e.cfg.Spool.Directory, err)
+	}
+	if len(corrupt) > 0 {
+		e.logger.Error("Removed spool files that could not be read; their telemetry is lost",
+			zap.Strings("files", corrupt), zap.String("directory", e.cfg.Spool.Directory))
+	}
+	if st := s.Stats(); st.Items > 0 {
+		e.logger.Info("Delivering telemetry left in the spool by an earlier run",
+			zap.Int64("items", st.Items), zap.Int64("bytes", st.Bytes), zap.Time("oldest", st.Oldest))
+	}
+	e.spool = s
+	e.openSpool.Store(s)
+	e.deliverer = newDeliverer(e.cfg.Spool, s, e.logger, e.telemetry)
+	ctx, cancel := context.WithCancel(context.Background())
+	e.stopDelivery = cancel
+	e.delivered = make(chan struct{})
+	go func() {
+		defer close(e.delivered)
+		e.deliverer.run(ctx)
+	}()
+	return nil
+}
+
 func (e *deliveryExtension) GetHTTPRoundTripper(context.Context) (extensionmiddleware.WrapHTTPRoundTripperFunc, error) {
 	return func(_ context.Context, next http.RoundTripper) (http.RoundTripper, error) {
-		return &reportingRoundTripper{next: next, logger: e.logger, inFlight: e.inFlight}, nil
+		direct := &passThrough{next: next, logger: e.logger}
+		if e.deliverer == nil {
+			return &counted{next: direct, inFlight: e.inFlight}, nil
+		}
+		e.deliverer.setTransport(next)
+		return &counted{next: &intake{ext: e, next: direct}, inFlight: e.inFlight}, nil
 	}, nil
 }
 
 // Shutdown runs after the exporters have stopped. Their last flush starts
 // moments after: wait until no track request has started for a short
-// quiet period and none is in flight, at most ShutdownTimeout.
+// quiet period and none is in flight. Then, with a spool, stop taking
+// requests and deliver what it holds; what is left when shutdown_timeout
+// ends stays on disk for the next start.
 func (e *deliveryExtension) Shutdown(ctx context.Context) error {
+	defer e.telemetry.Shutdown()
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.ShutdownTimeout)
 	defer cancel()
 	// The quiet period counts from now, not from the last request: the
@@ -51,6 +135,23 @@ func (e *deliveryExtension) Shutdown(ctx context.Context) error {
 		e.logger.Error("Shutdown timed out with track requests still in flight; their telemetry may be lost",
 			zap.Int("requests", n), zap.Duration("shutdown_timeout", e.cfg.ShutdownTimeout))
 	}
+	if e.deliverer == nil {
+		return nil
+	}
+	if !e.intakeClosed.CompareAndSwap(false, true) {
+		return nil // shut down already
+	}
+	close(e.deliverer.drain)
+	select {
+	case <-e.delivered:
+	case <-ctx.Done():
+	}
+	e.stopDelivery()
+	<-e.delivered
+	if st := e.spool.Stats(); st.Items > 0 {
+		e.logger.Warn("Telemetry not yet delivered stays in the spool; the next start delivers it",
+			zap.Int64("items", st.Items), zap.Int64("bytes", st.Bytes), zap.String("directory", e.cfg.Spool.Directory))
+	}
 	return nil
 }
 
@@ -59,115 +160,14 @@ func (e *deliveryExtension) Shutdown(ctx context.Context) error {
 // microseconds of the exporter closing its channel.
 const quietPeriod = 250 * time.Millisecond
 
-// reportingRoundTripper passes every request on unchanged and logs the
-// answers that did not accept every item.
-type reportingRoundTripper struct {
+// counted tracks the requests under way, for Shutdown.
+type counted struct {
 	next     http.RoundTripper
-	logger   *zap.Logger
 	inFlight *inFlight
 }
 
-// trackResponse is Application Insights' answer to a track request.
-type trackResponse struct {
-	ItemsReceived int `json:"itemsReceived"`
-	ItemsAccepted int `json:"itemsAccepted"`
-	Errors        []struct {
-		Index      int    `json:"index"`
-		StatusCode int    `json:"statusCode"`
-		Message    string `json:"message"`
-	} `json:"errors"`
-}
-
-// retryable are the status codes ApplicationInsights-Go retries, three
-// times at most; every other failed item is lost.
-var retryable = map[int]bool{408: true, 429: true, 439: true, 500: true, 503: true}
-
-func (rt *reportingRoundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
-	rt.inFlight.start()
-	defer rt.inFlight.done()
-	resp, err := rt.next.RoundTrip(req)
-	if err != nil {
-		// The error names the endpoint URL, which holds no secret: the
-		// instrumentation key travels in the body.
-		rt.logger.Error("Could not reach Application Insights; ApplicationInsights-Go retries the batch up to 3 times, then drops it",
-			zap.Error(err))
-		return nil, err
-	}
-	if resp.StatusCode == http.StatusOK {
-		return resp, nil
-	}
-	body, readErr := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	if readErr != nil {
-		rt.logger.Error("Could not read Application Insights' answer", zap.Int("status", resp.StatusCode), zap.Error(readErr))
-		return resp, nil
-	}
-	rt.report(resp.StatusCode, body)
-	return resp, nil
-}
-
-func (rt *reportingRoundTripper) report(status int, body []byte) {
-	var tr trackResponse
-	parsed := json.Unmarshal(body, &tr) == nil
-	if parsed && status == http.StatusPartialContent && tr.ItemsAccepted == tr.ItemsReceived {
-		return
-	}
-	if !parsed || len(tr.Errors) == 0 {
-		rt.logger.Error("Application Insights rejected a track request",
-			zap.Int("status", status), zap.Bool("retried", retryable[status]))
-		return
-	}
-	byStatus := map[int]int{}
-	messages := map[string]bool{}
-	for _, e := range tr.Errors {
-		byStatus[e.StatusCode]++
-		if len(messages) < 3 {
-			messages[e.Message] = true
-		}
-	}
-	lost, retried := 0, 0
-	for code, n := range byStatus {
-		if retryable[code] {
-			retried += n
-		} else {
-			lost += n
-		}
-	}
-	fields := []zap.Field{
-		zap.Int("status", status),
-		zap.Int("items_received", tr.ItemsReceived),
-		zap.Int("items_accepted", tr.ItemsAccepted),
-		zap.Int("items_retried", retried),
-		zap.Int("items_rejected", lost),
-		zap.String("item_errors", summarize(byStatus)),
-		zap.String("messages", strings.Join(sortedKeys(messages), "; ")),
-	}
-	if lost > 0 {
-		rt.logger.Error("Application Insights rejected telemetry items for good", fields...)
-		return
-	}
-	rt.logger.Warn("Application Insights asked to retry telemetry items", fields...)
-}
-
-func summarize(byStatus map[int]int) string {
-	codes := make([]int, 0, len(byStatus))
-	for c := range byStatus {
-		codes = append(codes, c)
-	}
-	sort.Ints(codes)
-	parts := make([]string, len(codes))
-	for i, c := range codes {
-		parts[i] = fmt.Sprintf("%d×%d", byStatus[c], c)
-	}
-	return strings.Join(parts, ", ")
-}
-
-func sortedKeys(m map[string]bool) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+func (c *counted) RoundTrip(req *http.Request) (*http.Response, error) {
+	c.inFlight.start()
+	defer c.inFlight.done()
+	return c.next.RoundTrip(req)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/extension/extensionmiddleware"
 	"go.opentelemetry.io/collector/extension/extensiontest"
 	"go.uber.org/zap"
@@ -106,7 +107,7 @@ func TestReportsWhatWasNotAccepted(t *testing.T) {
 
 func TestReportsUnreachableEndpoint(t *testing.T) {
 	core, logs := observer.New(zapcore.DebugLevel)
-	rt := &reportingRoundTripper{next: http.DefaultTransport, logger: zap.New(core), inFlight: newInFlight()}
+	rt := &passThrough{next: http.DefaultTransport, logger: zap.New(core)}
 	req, err := http.NewRequest(http.MethodPost, "http://127.0.0.1:1/v2.1/track", strings.NewReader("{}"))
 	require.NoError(t, err)
 	_, err = rt.RoundTrip(req)
@@ -126,7 +127,7 @@ func TestShutdownWaitsForTheLastFlush(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	e := newDeliveryExtension(&Config{ShutdownTimeout: 10 * time.Second}, zap.NewNop())
+	e := newTestExtension(t, &Config{ShutdownTimeout: 10 * time.Second}, zap.NewNop())
 	wrap, err := e.GetHTTPRoundTripper(context.Background())
 	require.NoError(t, err)
 	rt, err := wrap(context.Background(), http.DefaultTransport)
@@ -154,11 +155,20 @@ func TestShutdownWaitsForTheLastFlush(t *testing.T) {
 
 func TestShutdownGivesUpAfterItsTimeout(t *testing.T) {
 	core, logs := observer.New(zapcore.DebugLevel)
-	e := newDeliveryExtension(&Config{ShutdownTimeout: 300 * time.Millisecond}, zap.New(core))
+	e := newTestExtension(t, &Config{ShutdownTimeout: 300 * time.Millisecond}, zap.New(core))
 	e.inFlight.start() // a request that never ends
 	start := time.Now()
 	require.NoError(t, e.Shutdown(context.Background()))
 	assert.Less(t, time.Since(start), 3*time.Second)
 	require.Len(t, logs.All(), 1)
 	assert.Equal(t, int64(1), logs.All()[0].ContextMap()["requests"])
+}
+
+func newTestExtension(t *testing.T, cfg *Config, logger *zap.Logger) *deliveryExtension {
+	t.Helper()
+	set := componenttest.NewNopTelemetrySettings()
+	set.Logger = logger
+	e, err := newDeliveryExtension(cfg, set)
+	require.NoError(t, err)
+	return e
 }

@@ -28,12 +28,19 @@ func NewFactory() extension.Factory {
 	return extension.NewFactory(metadata.Type, createDefaultConfig, create, metadata.ExtensionStability)
 }
 
-const defaultShutdownTimeout = 15 * time.Second
-
 func createDefaultConfig() component.Config {
-	return &Config{ShutdownTimeout: defaultShutdownTimeout}
+	return &Config{
+		ShutdownTimeout: 15 * time.Second,
+		Spool: SpoolConfig{
+			MaxBytes:        1 << 30, // 1 GiB
+			MaxAge:          48 * time.Hour,
+			InitialInterval: time.Second,
+			MaxInterval:     time.Minute,
+			Timeout:         30 * time.Second,
+		},
+	}
 }
 
 func create(_ context.Context, set extension.Settings, cfg component.Config) (extension.Extension, error) {
-	return newDeliveryExtension(cfg.(*Config), set.Logger), nil
+	return newDeliveryExtension(cfg.(*Config), set.TelemetrySettings)
 }

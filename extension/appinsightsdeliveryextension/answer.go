@@ -1,0 +1,125 @@
+// Copyright otelcol-runcontext authors
+// SPDX-License-Identifier: Apache-2.0
+
+package appinsightsdeliveryextension // import "github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension"
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// trackAnswer is ingestion's answer to one track request.
+type trackAnswer struct {
+	status     int
+	retryAfter time.Duration // 0 when absent
+	parsed     bool          // whether the body was ingestion's JSON
+	body       trackResponse
+}
+
+// trackResponse is Application Insights' answer body.
+type trackResponse struct {
+	ItemsReceived int         `json:"itemsReceived"`
+	ItemsAccepted int         `json:"itemsAccepted"`
+	Errors        []itemError `json:"errors"`
+}
+
+type itemError struct {
+	Index      int    `json:"index"`
+	StatusCode int    `json:"statusCode"`
+	Message    string `json:"message"`
+}
+
+func readAnswer(status int, header http.Header, body []byte, now time.Time) trackAnswer {
+	a := trackAnswer{status: status, retryAfter: parseRetryAfter(header.Get("Retry-After"), now)}
+	a.parsed = json.Unmarshal(body, &a.body) == nil
+	return a
+}
+
+// parseRetryAfter reads both forms HTTP allows: seconds, or a date.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && secs > 0 {
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+func (a trackAnswer) allAccepted() bool {
+	return a.status == http.StatusOK ||
+		(a.status == http.StatusPartialContent && a.parsed && a.body.ItemsAccepted == a.body.ItemsReceived)
+}
+
+// hasItemErrors reports whether the answer says, item by item, what failed.
+func (a trackAnswer) hasItemErrors() bool { return a.parsed && len(a.body.Errors) > 0 }
+
+// retryableItem are the item status codes worth sending again: those
+// ApplicationInsights-Go retries. Every other failed item is rejected for
+// good (400 and the like): sending it again fails again.
+func retryableItem(code int) bool {
+	switch code {
+	case 408, 429, 439, 500, 503:
+		return true
+	}
+	return false
+}
+
+// retryableRequest adds the gateway errors a proxy on the way may answer.
+func retryableRequest(code int) bool {
+	return retryableItem(code) || code == http.StatusBadGateway || code == http.StatusGatewayTimeout
+}
+
+// itemSummary counts an answer's item errors by status code.
+type itemSummary struct {
+	byStatus map[int]int
+	retry    int
+	rejected int
+	messages []string // the first few distinct ones
+}
+
+func summarizeItems(errs []itemError) itemSummary {
+	s := itemSummary{byStatus: map[int]int{}}
+	for _, e := range errs {
+		s.byStatus[e.StatusCode]++
+		if retryableItem(e.StatusCode) {
+			s.retry++
+		} else {
+			s.rejected++
+		}
+		if len(s.messages) < 3 && !slices.Contains(s.messages, e.Message) {
+			s.messages = append(s.messages, e.Message)
+		}
+	}
+	return s
+}
+
+// fields describes the summary in a log line; never the items themselves,
+// which hold the instrumentation key.
+func (s itemSummary) fields() []zap.Field {
+	codes := make([]int, 0, len(s.byStatus))
+	for c := range s.byStatus {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	parts := make([]string, len(codes))
+	for i, c := range codes {
+		parts[i] = fmt.Sprintf("%d×%d", s.byStatus[c], c)
+	}
+	messages := slices.Clone(s.messages)
+	slices.Sort(messages)
+	return []zap.Field{
+		zap.String("item_errors", strings.Join(parts, ", ")),
+		zap.String("messages", strings.Join(messages, "; ")),
+	}
+}

@@ -1,0 +1,66 @@
+// Copyright otelcol-runcontext authors
+// SPDX-License-Identifier: Apache-2.0
+
+package appinsightsdeliveryextension
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/confmap"
+)
+
+func TestConfigUnmarshalsEveryOption(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	require.NoError(t, confmap.NewFromStringMap(map[string]any{
+		"shutdown_timeout": "30s",
+		"spool": map[string]any{
+			"directory":        "/var/lib/spool",
+			"max_bytes":        1000000,
+			"max_age":          "6h",
+			"initial_interval": "2s",
+			"max_interval":     "5m",
+			"timeout":          "10s",
+		},
+	}).Unmarshal(cfg))
+	require.NoError(t, confmap.Validate(cfg))
+	assert.Equal(t, 30*time.Second, cfg.ShutdownTimeout)
+	assert.Equal(t, "/var/lib/spool", cfg.Spool.Directory)
+	assert.Equal(t, int64(1000000), cfg.Spool.MaxBytes)
+	assert.Equal(t, 6*time.Hour, cfg.Spool.MaxAge)
+	assert.Equal(t, 2*time.Second, cfg.Spool.InitialInterval)
+	assert.Equal(t, 5*time.Minute, cfg.Spool.MaxInterval)
+	assert.Equal(t, 10*time.Second, cfg.Spool.Timeout)
+}
+
+func TestConfigDefaultsAreValidAndSpoolOff(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	require.NoError(t, confmap.Validate(cfg))
+	assert.False(t, cfg.Spool.enabled())
+}
+
+func TestConfigErrorsNameTheField(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(*Config)
+		want   string
+	}{
+		{"negative shutdown", func(c *Config) { c.ShutdownTimeout = -time.Second }, "shutdown_timeout: -1s is negative"},
+		{"zero max bytes", func(c *Config) { c.Spool.MaxBytes = 0 }, "spool.max_bytes: 0 must be positive"},
+		{"zero max age", func(c *Config) { c.Spool.MaxAge = 0 }, "spool.max_age: 0s must be positive"},
+		{"zero initial interval", func(c *Config) { c.Spool.InitialInterval = 0 }, "spool.initial_interval: 0s must be positive"},
+		{"zero timeout", func(c *Config) { c.Spool.Timeout = 0 }, "spool.timeout: 0s must be positive"},
+		{"max below initial", func(c *Config) { c.Spool.MaxInterval = 100 * time.Millisecond }, "spool.max_interval: 100ms is shorter than spool.initial_interval 1s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := createDefaultConfig().(*Config)
+			tt.change(cfg)
+			err := confmap.Validate(cfg)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}

@@ -1,0 +1,104 @@
+// Copyright otelcol-runcontext authors
+// SPDX-License-Identifier: Apache-2.0
+
+package appinsightsdeliveryextension // import "github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension"
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/spool"
+)
+
+// intake answers the exporter's track requests from the spool: it writes
+// each to disk, and once it is durable tells the exporter that ingestion
+// accepted every item, so that ApplicationInsights-Go keeps nothing in
+// memory for retry. The deliverer takes it from there.
+type intake struct {
+	ext  *deliveryExtension
+	next *passThrough // what intake does when it cannot spool
+}
+
+func (in *intake) RoundTrip(req *http.Request) (*http.Response, error) {
+	e := in.ext
+	if req.Method != http.MethodPost || !strings.HasSuffix(req.URL.Path, "/track") || e.intakeClosed.Load() {
+		return in.next.RoundTrip(req)
+	}
+	body, err := readBody(req)
+	if err != nil {
+		return nil, err
+	}
+	encoding := req.Header.Get("Content-Encoding")
+	lines, err := envelopeLines(encoding, body)
+	if err != nil {
+		e.logger.Warn("Could not read a track request; sending it on without the spool", zap.Error(err))
+		return in.next.RoundTrip(withBody(req, body))
+	}
+	_, evicted, err := e.spool.Put(req.URL.String(), encoding, body, len(lines), time.Now())
+	if n := itemsOf(evicted); n > 0 {
+		e.deliverer.dropped(n, reasonSpoolFull)
+		e.logger.Error("The spool is full: dropped its oldest telemetry to take new telemetry",
+			zap.Int("items", n), zap.Int64("max_bytes", e.cfg.Spool.MaxBytes))
+	}
+	if err != nil {
+		msg := "Could not write a track request to the spool; sending it on without the spool"
+		if errors.Is(err, spool.ErrTooLarge) {
+			msg = "A track request is larger than the spool's max_bytes; sending it on without the spool"
+		}
+		e.logger.Error(msg, zap.Error(err))
+		return in.next.RoundTrip(withBody(req, body))
+	}
+	e.telemetry.AppinsightsDeliveryItemsSpooled.Add(req.Context(), int64(len(lines)))
+	return acceptedAll(req, len(lines)), nil
+}
+
+func readBody(req *http.Request) ([]byte, error) {
+	if req.Body == nil {
+		return nil, nil
+	}
+	defer req.Body.Close()
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		return nil, fmt.Errorf("read track request: %w", err)
+	}
+	return body, nil
+}
+
+func withBody(req *http.Request, body []byte) *http.Request {
+	r := req.Clone(req.Context())
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	return r
+}
+
+func itemsOf(batches []spool.Batch) int {
+	n := 0
+	for _, b := range batches {
+		n += b.Items
+	}
+	return n
+}
+
+// acceptedAll is ingestion's answer that every item was accepted, which
+// ApplicationInsights-Go counts as delivered.
+func acceptedAll(req *http.Request, items int) *http.Response {
+	body := fmt.Sprintf(`{"itemsReceived":%d,"itemsAccepted":%d,"errors":[]}`, items, items)
+	return &http.Response{
+		Status:        "200 OK",
+		StatusCode:    http.StatusOK,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        http.Header{"Content-Type": []string{"application/json; charset=utf-8"}},
+		Body:          io.NopCloser(strings.NewReader(body)),
+		ContentLength: int64(len(body)),
+		Request:       req,
+	}
+}

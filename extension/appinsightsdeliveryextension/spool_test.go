@@ -1,0 +1,433 @@
+// Copyright otelcol-runcontext authors
+// SPDX-License-Identifier: Apache-2.0
+
+package appinsightsdeliveryextension
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/metadatatest"
+	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension/ingestiontest"
+)
+
+// spooled is the extension with a spool in a test's folder, wrapping a
+// real transport to a local ingestion endpoint, as the exporter would.
+type spooled struct {
+	ext  *deliveryExtension
+	rt   http.RoundTripper
+	tel  *componenttest.Telemetry
+	logs *observer.ObservedLogs
+	dir  string
+}
+
+// fastRetries keeps the production code path with test-sized waits.
+func fastRetries(dir string) *Config {
+	cfg := createDefaultConfig().(*Config)
+	cfg.ShutdownTimeout = 5 * time.Second
+	cfg.Spool.Directory = dir
+	cfg.Spool.InitialInterval = 20 * time.Millisecond
+	cfg.Spool.MaxInterval = 200 * time.Millisecond
+	cfg.Spool.Timeout = 5 * time.Second
+	return cfg
+}
+
+func startSpooled(t *testing.T, cfg *Config) *spooled {
+	t.Helper()
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	core, logs := observer.New(zapcore.DebugLevel)
+	set := metadatatest.NewSettings(tel)
+	set.Logger = zap.New(core)
+	ext, err := NewFactory().Create(context.Background(), set, cfg)
+	require.NoError(t, err)
+	require.NoError(t, ext.Start(context.Background(), componenttest.NewNopHost()))
+	e := ext.(*deliveryExtension)
+	wrap, err := e.GetHTTPRoundTripper(context.Background())
+	require.NoError(t, err)
+	rt, err := wrap(context.Background(), http.DefaultTransport)
+	require.NoError(t, err)
+	s := &spooled{ext: e, rt: rt, tel: tel, logs: logs, dir: cfg.Spool.Directory}
+	var once sync.Once
+	t.Cleanup(func() { once.Do(func() { require.NoError(t, ext.Shutdown(context.Background())) }) })
+	return s
+}
+
+func (s *spooled) shutdown(t *testing.T) {
+	t.Helper()
+	require.NoError(t, s.ext.Shutdown(context.Background()))
+}
+
+func envelope(id string) string {
+	return `{"name":"Microsoft.ApplicationInsights.Message","time":"2026-11-27T10:00:00Z","iKey":"` + ingestiontest.InstrumentationKey +
+		`","data":{"baseType":"MessageData","baseData":{"message":"` + id + `"}}}`
+}
+
+// track sends ids as one gzip'd track request, as ApplicationInsights-Go
+// does, and returns the answer's status and body.
+func (s *spooled) track(t *testing.T, url string, ids ...string) (int, trackResponse) {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	for _, id := range ids {
+		_, _ = io.WriteString(zw, envelope(id)+"\n")
+	}
+	require.NoError(t, zw.Close())
+	req, err := http.NewRequest(http.MethodPost, url+"v2.1/track", &buf)
+	require.NoError(t, err)
+	req.Header.Set("Content-Encoding", "gzip")
+	req.Header.Set("Content-Type", "application/x-json-stream")
+	resp, err := s.rt.RoundTrip(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var body trackResponse
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+	return resp.StatusCode, body
+}
+
+func ids(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s-%03d", prefix, i)
+	}
+	return out
+}
+
+// received counts how often the endpoint stored each message.
+func received(t *testing.T, ingest *ingestiontest.Server) map[string]int {
+	t.Helper()
+	counts := map[string]int{}
+	for _, e := range ingest.Envelopes(t) {
+		counts[e.Data.BaseData.Message]++
+	}
+	return counts
+}
+
+// waitReceived waits until the endpoint holds every id.
+func waitReceived(t *testing.T, ingest *ingestiontest.Server, want []string) map[string]int {
+	t.Helper()
+	var got map[string]int
+	require.Eventually(t, func() bool {
+		got = received(t, ingest)
+		for _, id := range want {
+			if got[id] == 0 {
+				return false
+			}
+		}
+		return true
+	}, 20*time.Second, 20*time.Millisecond, "not every item arrived")
+	return got
+}
+
+func assertOnce(t *testing.T, got map[string]int, want []string) {
+	t.Helper()
+	for _, id := range want {
+		assert.Equal(t, 1, got[id], "%s arrived %d times", id, got[id])
+	}
+}
+
+// counter is a counter's total, for one reason when given.
+func (s *spooled) counter(t *testing.T, name string, reason ...string) int64 {
+	t.Helper()
+	m, err := s.tel.GetMetric("otelcol_" + name)
+	if err != nil {
+		return 0
+	}
+	var total int64
+	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+		if len(reason) > 0 {
+			if v, _ := dp.Attributes.Value(attribute.Key("reason")); v.AsString() != reason[0] {
+				continue
+			}
+		}
+		total += dp.Value
+	}
+	return total
+}
+
+func (s *spooled) spoolFiles(t *testing.T) int {
+	t.Helper()
+	entries, err := os.ReadDir(s.dir)
+	require.NoError(t, err)
+	return len(entries)
+}
+
+func TestSpoolAnswersAcceptedAndDelivers(t *testing.T) {
+	ingest := ingestiontest.New(t)
+	s := startSpooled(t, fastRetries(t.TempDir()))
+	sent := ids("ok", 3)
+
+	status, answer := s.track(t, ingest.URL, sent...)
+	assert.Equal(t, http.StatusOK, status)
+	assert.Equal(t, trackResponse{ItemsReceived: 3, ItemsAccepted: 3, Errors: []itemError{}}, answer)
+
+	assertOnce(t, waitReceived(t, ingest, sent), sent)
+	require.Eventually(t, func() bool { return s.counter(t, "appinsights_delivery_items_delivered") == 3 }, 5*time.Second, 10*time.Millisecond)
+	assert.Equal(t, int64(3), s.counter(t, "appinsights_delivery_items_spooled"))
+	assert.Equal(t, 0, s.spoolFiles(t))
+}
+
+// The endpoint is down: the exporter is answered at once, the request is
+// on disk, and it is delivered once the endpoint is back.
+func TestSpoolDeliversAfterAnOutage(t *testing.T) {
+	ingest := ingestiontest.New(t)
+	ingest.Down()
+	s := startSpooled(t, fastRetries(t.TempDir()))
+	sent := append(ids("a", 5), ids("b", 5)...)
+
+	status, _ := s.track(t, ingest.URL, sent[:5]...)
+	assert.Equal(t, http.StatusOK, status)
+	status, _ = s.track(t, ingest.URL, sent[5:]...)
+	assert.Equal(t, http.StatusOK, status)
+	assert.Equal(t, 2, s.spoolFiles(t), "both requests wait on disk")
+	require.Eventually(t, func() bool { return s.counter(t, "appinsights_delivery_items_retried") >= 10 }, 5*time.Second, 10*time.Millisecond)
+
+	ingest.Up(t)
+	assertOnce(t, waitReceived(t, ingest, sent), sent)
+	assert.Equal(t, sent, messagesInOrder(t, ingest), "delivered in the order sent")
+	warnings := s.logs.FilterMessageSnippet("Could not deliver to Application Insights").All()
+	require.Len(t, warnings, 1, "one warning per outage, not one per attempt")
+	assert.Equal(t, zapcore.WarnLevel, warnings[0].Level)
+	require.Eventually(t, func() bool { return s.logs.FilterMessage("Delivering to Application Insights again").Len() == 1 }, 5*time.Second, 10*time.Millisecond)
+}
+
+func messagesInOrder(t *testing.T, ingest *ingestiontest.Server) []string {
+	t.Helper()
+	var out []string
+	for _, e := range ingest.Envelopes(t) {
+		out = append(out, e.Data.BaseData.Message)
+	}
+	return out
+}
+
+func TestSpoolRetriesServiceUnavailable(t *testing.T) {
+	ingest := ingestiontest.New(t)
+	ingest.Inject(ingestiontest.Fault{Status: http.StatusServiceUnavailable, Requests: 4})
+	ingest.Inject(ingestiontest.Fault{CloseConnection: true})
+	s := startSpooled(t, fastRetries(t.TempDir()))
+	sent := ids("burst", 4)
+
+	s.track(t, ingest.URL, sent...)
+	assertOnce(t, waitReceived(t, ingest, sent), sent)
+	assert.Equal(t, 6, ingest.Requests(), "4 answered 503, 1 closed, 1 accepted")
+	assert.Equal(t, int64(5*4), s.counter(t, "appinsights_delivery_items_retried"))
+}
+
+// 429 with Retry-After: the next attempt waits as long as ingestion asks,
+// though the backoff alone would be far shorter.
+func TestSpoolHonoursRetryAfter(t *testing.T) {
+	ingest := ingestiontest.New(t)
+	const retryAfter = 2 * time.Second
+	ingest.Inject(ingestiontest.Fault{Status: http.StatusTooManyRequests, RetryAfter: retryAfter})
+	s := startSpooled(t, fastRetries(t.TempDir()))
+	sent := ids("throttled", 2)
+
+	start := time.Now()
+	s.track(t, ingest.URL, sent...)
+	require.Eventually(t, func() bool { return ingest.Requests() == 1 }, 5*time.Second, time.Millisecond)
+	assertOnce(t, waitReceived(t, ingest, sent), sent)
+	// Retry-After travels as an HTTP date with whole seconds: allow one.
+	assert.GreaterOrEqual(t, time.Since(start), retryAfter-time.Second)
+	assert.Equal(t, 2, ingest.Requests())
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	assert.Equal(t, 7*time.Second, parseRetryAfter("7", now))
+	assert.Equal(t, 30*time.Second, parseRetryAfter(now.Add(30*time.Second).Format(http.TimeFormat), now))
+	assert.Zero(t, parseRetryAfter("", now))
+	assert.Zero(t, parseRetryAfter("soon", now))
+	assert.Zero(t, parseRetryAfter(now.Add(-time.Minute).Format(http.TimeFormat), now))
+}
+
+// 206: accepted items are done, rejected ones dropped and counted, and only
+// the retryable ones are sent again.
+func TestSpoolResendsOnlyRetryableItems(t *testing.T) {
+	ingest := ingestiontest.New(t)
+	var mu sync.Mutex
+	busy := map[string]bool{}
+	ingest.FailItems(func(_ int, envelope []byte) int {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case bytes.Contains(envelope, []byte("bad-")):
+			return http.StatusBadRequest
+		case bytes.Contains(envelope, []byte("busy-")):
+			// Busy the first time each is seen, accepted the next.
+			key := string(envelope)
+			if !busy[key] {
+				busy[key] = true
+				return http.StatusServiceUnavailable
+			}
+		}
+		return 0
+	})
+	s := startSpooled(t, fastRetries(t.TempDir()))
+	good, bad, retried := ids("good", 4), ids("bad", 2), ids("busy", 3)
+	s.track(t, ingest.URL, append(append(append([]string{}, good[:2]...), bad[0], retried[0], retried[1]), good[2], bad[1], retried[2], good[3])...)
+
+	want := append(append([]string{}, good...), retried...)
+	got := waitReceived(t, ingest, want)
+	assertOnce(t, got, want)
+	for _, id := range bad {
+		assert.Zero(t, got[id])
+	}
+	require.Eventually(t, func() bool { return s.counter(t, "appinsights_delivery_items_delivered") == 7 }, 5*time.Second, 10*time.Millisecond)
+	assert.Equal(t, int64(2), s.counter(t, "appinsights_delivery_items_dropped", reasonRejected))
+	assert.Equal(t, int64(3), s.counter(t, "appinsights_delivery_items_retried"))
+	assert.Equal(t, 2, ingest.Requests(), "the retryable items went in one request")
+	rejected := s.logs.FilterMessage("Application Insights rejected telemetry items for good; they are dropped").All()
+	require.Len(t, rejected, 1)
+	assert.Equal(t, "2×400, 3×503", rejected[0].ContextMap()["item_errors"])
+}
+
+// A wrong instrumentation key: every item is rejected for good, dropped,
+// counted, and the spool does not keep sending it.
+func TestSpoolDropsWhatIsRejectedForGood(t *testing.T) {
+	ingest := ingestiontest.New(t, ingestiontest.WithInstrumentationKey("another-key"))
+	s := startSpooled(t, fastRetries(t.TempDir()))
+	s.track(t, ingest.URL, ids("wrongkey", 3)...)
+	require.Eventually(t, func() bool { return s.counter(t, "appinsights_delivery_items_dropped", reasonRejected) == 3 }, 5*time.Second, 10*time.Millisecond)
+	assert.Equal(t, 1, ingest.Requests())
+	assert.Equal(t, 0, s.spoolFiles(t))
+}
+
+// Shutdown while ingestion is down leaves the spool on disk; the next
+// start delivers it.
+func TestSpoolSurvivesRestart(t *testing.T) {
+	ingest := ingestiontest.New(t)
+	ingest.Down()
+	dir := t.TempDir()
+	cfg := fastRetries(dir)
+	cfg.ShutdownTimeout = 500 * time.Millisecond
+	first := startSpooled(t, cfg)
+	sent := ids("restart", 6)
+	first.track(t, ingest.URL, sent...)
+	start := time.Now()
+	first.shutdown(t)
+	assert.Less(t, time.Since(start), 3*time.Second, "shutdown keeps to its timeout")
+	assert.Equal(t, 1, first.spoolFiles(t))
+	left := first.logs.FilterMessage("Telemetry not yet delivered stays in the spool; the next start delivers it").All()
+	require.Len(t, left, 1)
+	assert.Equal(t, int64(6), left[0].ContextMap()["items"])
+
+	ingest.Up(t)
+	second := startSpooled(t, fastRetries(dir))
+	assert.Equal(t, 1, second.logs.FilterMessageSnippet("left in the spool by an earlier run").Len())
+	assertOnce(t, waitReceived(t, ingest, sent), sent)
+}
+
+// Shutdown delivers what the spool holds when ingestion is reachable.
+func TestShutdownDeliversTheSpool(t *testing.T) {
+	ingest := ingestiontest.New(t)
+	ingest.Inject(ingestiontest.Fault{Delay: 300 * time.Millisecond, Requests: 3})
+	s := startSpooled(t, fastRetries(t.TempDir()))
+	sent := ids("last", 9)
+	for i := 0; i < 9; i += 3 {
+		s.track(t, ingest.URL, sent[i:i+3]...)
+	}
+	s.shutdown(t)
+	assertOnce(t, received(t, ingest), sent)
+	assert.Equal(t, 0, s.spoolFiles(t))
+}
+
+// A full spool drops its oldest requests, counts them, and keeps taking
+// new ones.
+func TestSpoolFullDropsOldest(t *testing.T) {
+	ingest := ingestiontest.New(t)
+	ingest.Down()
+	cfg := fastRetries(t.TempDir())
+	cfg.Spool.MaxBytes = 2000
+	s := startSpooled(t, cfg)
+	var batches [][]string
+	for i := range 10 {
+		batch := ids(fmt.Sprintf("full%d", i), 5)
+		batches = append(batches, batch)
+		status, _ := s.track(t, ingest.URL, batch...)
+		assert.Equal(t, http.StatusOK, status, "the collector keeps taking telemetry")
+	}
+	dropped := s.counter(t, "appinsights_delivery_items_dropped", reasonSpoolFull)
+	assert.Positive(t, dropped)
+	assert.Zero(t, dropped%5, "whole requests are dropped")
+	assert.LessOrEqual(t, s.ext.spool.Stats().Bytes, int64(2000))
+	assert.NotEmpty(t, s.logs.FilterMessageSnippet("The spool is full").All())
+
+	ingest.Up(t)
+	kept := 10 - int(dropped/5)
+	var want []string
+	for _, b := range batches[10-kept:] {
+		want = append(want, b...)
+	}
+	got := waitReceived(t, ingest, want)
+	assertOnce(t, got, want)
+	for _, b := range batches[:10-kept] {
+		assert.Zero(t, got[b[0]], "an evicted request was delivered")
+	}
+}
+
+// Telemetry older than max_age is dropped rather than sent.
+func TestSpoolExpiresOldTelemetry(t *testing.T) {
+	ingest := ingestiontest.New(t)
+	ingest.Down()
+	cfg := fastRetries(t.TempDir())
+	cfg.Spool.MaxAge = 300 * time.Millisecond
+	s := startSpooled(t, cfg)
+	s.track(t, ingest.URL, ids("stale", 4)...)
+	require.Eventually(t, func() bool { return s.counter(t, "appinsights_delivery_items_dropped", reasonExpired) == 4 }, 5*time.Second, 10*time.Millisecond)
+	assert.Equal(t, 0, s.spoolFiles(t))
+	assert.Equal(t, 1, s.logs.FilterMessageSnippet("older than the spool's max_age").Len())
+}
+
+// What the spool holds is visible as telemetry while it waits.
+func TestSpoolGauges(t *testing.T) {
+	ingest := ingestiontest.New(t)
+	ingest.Down()
+	s := startSpooled(t, fastRetries(t.TempDir()))
+	s.track(t, ingest.URL, ids("g", 7)...)
+	time.Sleep(10 * time.Millisecond) // the oldest request's age grows
+
+	items, err := s.tel.GetMetric("otelcol_appinsights_delivery_spool_items")
+	require.NoError(t, err)
+	assert.Equal(t, int64(7), items.Data.(metricdata.Gauge[int64]).DataPoints[0].Value)
+	size, err := s.tel.GetMetric("otelcol_appinsights_delivery_spool_bytes")
+	require.NoError(t, err)
+	assert.Equal(t, s.ext.spool.Stats().Bytes, size.Data.(metricdata.Gauge[int64]).DataPoints[0].Value)
+	assert.Positive(t, size.Data.(metricdata.Gauge[int64]).DataPoints[0].Value)
+	age, err := s.tel.GetMetric("otelcol_appinsights_delivery_spool_oldest_age")
+	require.NoError(t, err)
+	assert.Greater(t, age.Data.(metricdata.Gauge[float64]).DataPoints[0].Value, 0.0)
+}
+
+// A request the spool cannot read (not gzip as it claims) is sent on as
+// it came, not lost.
+func TestSpoolPassesOnWhatItCannotRead(t *testing.T) {
+	ingest := ingestiontest.New(t)
+	s := startSpooled(t, fastRetries(t.TempDir()))
+	req, err := http.NewRequest(http.MethodPost, ingest.URL+"v2.1/track", strings.NewReader(envelope("plain")))
+	require.NoError(t, err)
+	req.Header.Set("Content-Encoding", "br")
+	resp, err := s.rt.RoundTrip(req)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, 1, ingest.Requests())
+	assert.Equal(t, 0, s.spoolFiles(t))
+}
