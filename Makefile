@@ -6,7 +6,7 @@ GO        ?= go
 BIN       := $(CURDIR)/bin
 COLLECTOR := $(BIN)/otelcol-runcontext
 
-.PHONY: run build test generate check-generated compose tools bench bench-compare bench-e2e
+.PHONY: run build test generate check-generated compose tools bench bench-compare bench-e2e delivery-faults
 
 run: build
 	$(COLLECTOR) --config config/local.yaml
@@ -49,3 +49,8 @@ bench-compare:
 	./scripts/bench-compare.sh
 bench-e2e:
 	./scripts/bench-e2e.sh
+
+# Fault injection, spool vs the contrib exporter alone, with a 5-minute
+# outage: about 25 minutes.
+delivery-faults:
+	./scripts/delivery-faults.sh

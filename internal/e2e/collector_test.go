@@ -77,25 +77,39 @@ type collector struct {
 	output   *syncBuffer
 	grpcAddr string
 	httpAddr string
-	done     chan error
+	// metricsAddr serves the collector's own telemetry (Prometheus).
+	metricsAddr string
+	done        chan error
 }
 
 // startCollector runs the binary on config with free ports and the given
 // extra environment, and waits until it is ready to receive.
 func startCollector(t *testing.T, config string, env ...string) *collector {
 	t.Helper()
+	return startCollectorWith(t, []string{config}, env...)
+}
+
+// startCollectorWith is startCollector on several configurations, which
+// the collector merges in order (a file, then yaml: overrides).
+func startCollectorWith(t *testing.T, configs []string, env ...string) *collector {
+	t.Helper()
 	c := &collector{
-		output:   &syncBuffer{},
-		grpcAddr: freeAddr(t),
-		httpAddr: freeAddr(t),
-		done:     make(chan error, 1),
+		output:      &syncBuffer{},
+		grpcAddr:    freeAddr(t),
+		httpAddr:    freeAddr(t),
+		metricsAddr: freeAddr(t),
+		done:        make(chan error, 1),
 	}
-	c.cmd = exec.Command(collectorBinary(t), "--config", config)
+	var args []string
+	for _, config := range configs {
+		args = append(args, "--config", config)
+	}
+	c.cmd = exec.Command(collectorBinary(t), args...)
 	c.cmd.Env = append(os.Environ(),
 		"RUNCONTEXT_OTLP_GRPC_ENDPOINT="+c.grpcAddr,
 		"RUNCONTEXT_OTLP_HTTP_ENDPOINT="+c.httpAddr,
 		"RUNCONTEXT_HEALTH_ENDPOINT="+freeAddr(t),
-		"RUNCONTEXT_METRICS_PORT="+portOf(t, freeAddr(t)),
+		"RUNCONTEXT_METRICS_PORT="+portOf(t, c.metricsAddr),
 		"RUNCONTEXT_METRICS_HOST=127.0.0.1",
 		// config/local.yaml's own ingestion endpoint: never the default
 		// port, never a folder in the work tree.
