@@ -152,7 +152,7 @@ func (e *deliveryExtension) Shutdown(ctx context.Context) error {
 		e.logger.Warn("Telemetry not yet delivered stays in the spool; the next start delivers it",
 			zap.Int64("items", st.Items), zap.Int64("bytes", st.Bytes), zap.String("directory", e.cfg.Spool.Directory))
 	}
-	return nil
+	return e.spool.Close()
 }
 
 // quietPeriod is how long no new track request may start before shutdown

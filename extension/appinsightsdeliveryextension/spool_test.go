@@ -11,7 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -164,11 +164,12 @@ func (s *spooled) counter(t *testing.T, name string, reason ...string) int64 {
 	return total
 }
 
+// spoolFiles counts the batches on disk.
 func (s *spooled) spoolFiles(t *testing.T) int {
 	t.Helper()
-	entries, err := os.ReadDir(s.dir)
+	batches, err := filepath.Glob(filepath.Join(s.dir, "*.track"))
 	require.NoError(t, err)
-	return len(entries)
+	return len(batches)
 }
 
 func TestSpoolAnswersAcceptedAndDelivers(t *testing.T) {

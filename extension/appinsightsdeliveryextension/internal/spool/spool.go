@@ -31,6 +31,7 @@ import (
 const (
 	fileSuffix = ".track"
 	tmpSuffix  = ".tmp"
+	lockFile   = "lock"
 	// maxHeader bounds the header line a file may start with.
 	maxHeader = 64 << 10
 	version   = 1
@@ -65,6 +66,7 @@ type header struct {
 type Spool struct {
 	dir      string
 	maxBytes int64
+	lock     *os.File
 
 	mu      sync.Mutex
 	batches []Batch // in sequence order
@@ -88,11 +90,16 @@ func Open(dir string, maxBytes int64) (s *Spool, corrupt []string, err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("create spool folder: %w", err)
 	}
+	l, err := lock(dir)
+	if err != nil {
+		return nil, nil, err
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
+		_ = l.Close()
 		return nil, nil, fmt.Errorf("read spool folder: %w", err)
 	}
-	s = &Spool{dir: dir, maxBytes: maxBytes, nextSeq: 1, added: make(chan struct{})}
+	s = &Spool{dir: dir, maxBytes: maxBytes, lock: l, nextSeq: 1, added: make(chan struct{})}
 	for _, e := range entries {
 		name := e.Name()
 		switch {
@@ -313,6 +320,11 @@ func (s *Spool) Replace(b Batch, body []byte, items int) (Batch, error) {
 	s.items += int64(nb.Items - s.batches[i].Items)
 	s.batches[i] = nb
 	return nb, nil
+}
+
+// Close releases the folder for another process; the batches stay.
+func (s *Spool) Close() error {
+	return s.lock.Close()
 }
 
 // Stats returns what the spool holds now.

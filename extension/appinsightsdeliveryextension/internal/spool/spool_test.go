@@ -32,6 +32,7 @@ func TestPutSurvivesReopenInOrder(t *testing.T) {
 	put(t, s, "second\nwith a newline", 3, t0.Add(time.Second))
 
 	// A new process: what was put is there, in order, with its header.
+	require.NoError(t, s.Close())
 	s2, corrupt, err := Open(dir, 1<<20)
 	require.NoError(t, err)
 	require.Empty(t, corrupt)
@@ -66,6 +67,7 @@ func TestOpenRemovesHalfWrittenAndUnreadableFiles(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "00000000000000000009.track.tmp"), []byte("half"), 0o600))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "00000000000000000010.track"), []byte("no header"), 0o600))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "notanumber.track"), []byte(`{"v":1,"url":"u","items":1}`+"\n"), 0o600))
+	require.NoError(t, s.Close())
 
 	s2, corrupt, err := Open(dir, 1<<20)
 	require.NoError(t, err)
@@ -73,7 +75,7 @@ func TestOpenRemovesHalfWrittenAndUnreadableFiles(t *testing.T) {
 	assert.Equal(t, int64(1), s2.Stats().Items)
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
-	assert.Len(t, entries, 1, "only the good batch is left on disk")
+	assert.Len(t, entries, 2, "only the good batch and the lock file are left on disk")
 }
 
 func TestPutEvictsOldestToStayUnderMaxBytes(t *testing.T) {
@@ -113,6 +115,7 @@ func TestReplaceKeepsPlaceAndAge(t *testing.T) {
 	assert.Equal(t, b.Seq, nb.Seq)
 	assert.Equal(t, int64(2), s.Stats().Items)
 
+	require.NoError(t, s.Close())
 	s2, _, err := Open(dir, 1<<20)
 	require.NoError(t, err)
 	oldest, ok, _ := s2.Oldest()
@@ -149,4 +152,16 @@ func TestOldestSignalsWhenABatchIsAdded(t *testing.T) {
 	default:
 		t.Fatal("adding a batch did not signal a waiting deliverer")
 	}
+}
+
+func TestOneSpoolPerFolder(t *testing.T) {
+	dir := t.TempDir()
+	s, _, err := Open(dir, 1<<20)
+	require.NoError(t, err)
+	_, _, err = Open(dir, 1<<20)
+	require.ErrorContains(t, err, "another collector is using this spool folder")
+	require.NoError(t, s.Close())
+	s2, _, err := Open(dir, 1<<20)
+	require.NoError(t, err)
+	require.NoError(t, s2.Close())
 }
