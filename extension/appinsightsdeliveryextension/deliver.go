@@ -41,11 +41,13 @@ type deliverer struct {
 	telemetry *metadata.TelemetryBuilder
 	now       func() time.Time
 
-	// transport is the exporter's own HTTP transport (TLS, proxy), the one
-	// the middleware wraps; delivery waits for it.
+	// client sends with the exporter's own HTTP transport (TLS, proxy),
+	// the one the middleware wraps, and follows ingestion's redirects
+	// (307/308 to a regional endpoint) as the exporter's client would;
+	// delivery waits for it.
 	transportOnce  sync.Once
 	transportReady chan struct{}
-	transport      http.RoundTripper
+	client         *http.Client
 
 	// drain, closed at shutdown, makes run return once the spool is empty.
 	drain chan struct{}
@@ -63,7 +65,7 @@ func newDeliverer(cfg SpoolConfig, s *spool.Spool, logger *zap.Logger, tb *metad
 // exporter to wrap its client provides it.
 func (d *deliverer) setTransport(rt http.RoundTripper) {
 	d.transportOnce.Do(func() {
-		d.transport = rt
+		d.client = &http.Client{Transport: rt, Timeout: d.cfg.Timeout}
 		close(d.transportReady)
 	})
 }
@@ -197,8 +199,6 @@ func (d *deliverer) deliver(ctx context.Context, b spool.Batch) (retryAfter time
 }
 
 func (d *deliverer) send(ctx context.Context, b spool.Batch, body []byte) (trackAnswer, error) {
-	ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
-	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, b.URL, bytes.NewReader(body))
 	if err != nil {
 		return trackAnswer{}, err
@@ -207,7 +207,7 @@ func (d *deliverer) send(ctx context.Context, b spool.Batch, body []byte) (track
 	if b.Encoding != "" {
 		req.Header.Set("Content-Encoding", b.Encoding)
 	}
-	resp, err := d.transport.RoundTrip(req)
+	resp, err := d.client.Do(req)
 	if err != nil {
 		return trackAnswer{}, err
 	}

@@ -5,12 +5,15 @@
 
 // Package appinsightsdeliveryextension is an HTTP client middleware for the
 // Azure Monitor exporter (its `middlewares:` setting). The exporter hands
-// envelopes to ApplicationInsights-Go's channel, which reports failed
-// deliveries only to a debug-level listener: an operator whose connection
-// string is wrong, or whose resource throttles, sees nothing. This
-// middleware reads every track response and logs what was not accepted,
-// and holds the collector's shutdown until the exporter's last track
-// requests are answered.
+// envelopes to ApplicationInsights-Go's in-memory channel, which retries
+// for about two minutes, forgets everything when the collector stops, and
+// reports failed deliveries only to a debug-level listener. With a spool,
+// this middleware writes every track request to disk before answering the
+// exporter that it was accepted, and delivers from disk itself: in order,
+// with backoff, resending only the retryable items of a partial success,
+// across restarts. Either way it logs what ingestion rejected and holds the
+// collector's shutdown until the exporter's last track requests are
+// answered.
 package appinsightsdeliveryextension // import "github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension"
 
 import (

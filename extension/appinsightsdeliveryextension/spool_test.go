@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -431,4 +432,18 @@ func TestSpoolPassesOnWhatItCannotRead(t *testing.T) {
 	_ = resp.Body.Close()
 	assert.Equal(t, 1, ingest.Requests())
 	assert.Equal(t, 0, s.spoolFiles(t))
+}
+
+// Ingestion may redirect to a regional endpoint; the spool follows, as
+// the exporter's own HTTP client would.
+func TestSpoolFollowsRedirects(t *testing.T) {
+	ingest := ingestiontest.New(t)
+	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, ingest.URL+"v2.1/track", http.StatusPermanentRedirect)
+	}))
+	defer redirect.Close()
+	s := startSpooled(t, fastRetries(t.TempDir()))
+	sent := ids("moved", 2)
+	s.track(t, redirect.URL+"/", sent...)
+	assertOnce(t, waitReceived(t, ingest, sent), sent)
 }
