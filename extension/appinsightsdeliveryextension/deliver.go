@@ -131,10 +131,11 @@ func (d *deliverer) run(ctx context.Context) {
 // initial_interval, capped at max_interval, ±20 % jitter so that many
 // collectors coming back from one outage do not send in step.
 func (d *deliverer) backoff(n int) time.Duration {
-	wait := d.cfg.MaxInterval
-	if n < 32 {
-		wait = min(d.cfg.InitialInterval<<(n-1), d.cfg.MaxInterval)
+	wait := d.cfg.InitialInterval
+	for i := 1; i < n && wait < d.cfg.MaxInterval; i++ {
+		wait *= 2
 	}
+	wait = min(wait, d.cfg.MaxInterval)
 	jitter := 0.8 + 0.4*rand.Float64() //nolint:gosec // jitter needs no cryptographic randomness
 	return time.Duration(float64(wait) * jitter)
 }
