@@ -132,8 +132,7 @@ func (r *faultRun) received(t *testing.T) map[string]int {
 }
 
 // waitFor waits until the endpoint holds every id of want, at most
-// timeout; it returns early with what arrived if that stops changing
-// for settle (the baseline, which never gets there).
+// timeout (the baseline may never get there).
 func (r *faultRun) waitFor(t *testing.T, want []string, timeout time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
@@ -219,7 +218,9 @@ const (
 // spool, checks that nothing was lost.
 func (r *faultRun) finish(t *testing.T, sent []string, wantDropped map[string]bool) tally {
 	t.Helper()
-	r.waitFor(t, wantDelivered(sent, wantDropped), 90*time.Second)
+	// Long enough for ApplicationInsights-Go's own last retry (10 s, 30 s
+	// and 60 s after the first attempt) in the baseline.
+	r.waitFor(t, wantDelivered(sent, wantDropped), 150*time.Second)
 	var dropped int64
 	if !baseline() {
 		dropped = r.metric(t, droppedMetric, "")
