@@ -11,7 +11,10 @@
 # step that sends the dimensions and Level itself: its envelopes equal
 # runcontext's, so the two differ by the processor's cost alone, while
 # "none" also sends fewer properties (the exporter's JSON encoding of
-# properties dominates the cost, see the profile). Variants alternate over ROUNDS rounds, so that a noisy
+# properties dominates the cost, see the profile). runcontext_spool is
+# runcontext with appinsights_delivery's disk spool on (config/azure.yaml's
+# default): its cost is fsync'ing each track request and delivering them
+# one at a time. Variants alternate over ROUNDS rounds, so that a noisy
 # neighbour hits all of them alike; the report gives medians.
 #   make bench-e2e   (N=200000 ROUNDS=3 by default)
 set -euo pipefail
@@ -41,8 +44,9 @@ trap 'kill $ingest_pid 2>/dev/null || true' EXIT
 wait_ready "$out/ingestion.log"
 envelopes="$data/envelopes.jsonl"
 
-declare -A processors=([none]="[batch]" [step_sends_dims]="[batch]" [runcontext]="[runcontext, batch]" [transform]="[transform, batch]")
-variants="none step_sends_dims runcontext transform"
+declare -A processors=([none]="[batch]" [step_sends_dims]="[batch]" [runcontext]="[runcontext, batch]" [transform]="[transform, batch]" [runcontext_spool]="[runcontext, batch]")
+variants="none step_sends_dims runcontext transform runcontext_spool"
+declare -A settings=([runcontext_spool]="extensions::appinsights_delivery::spool::directory=$out/spool")
 run_context=(
 	--otlp-attributes 'cicd.pipeline.run.id="931024c2-3720-11ea-b247-c49deda841c1"'
 	--otlp-attributes 'cicd.pipeline.task.run.id="step-1"'
@@ -70,10 +74,12 @@ for round in $(seq 1 "$ROUNDS"); do
 		otlp_port=$(port)
 		pprof_port=$(port)
 		log="$out/collector-$variant.log"
+		sets=(--set "service::pipelines::logs::processors=${processors[$variant]}")
+		[ -z "${settings[$variant]:-}" ] || sets+=(--set "${settings[$variant]}")
+		rm -rf "$out/spool"
 		BENCH_OTLP_ENDPOINT="127.0.0.1:$otlp_port" BENCH_PPROF_ENDPOINT="127.0.0.1:$pprof_port" \
 			BENCH_INGESTION_ENDPOINT="127.0.0.1:$ingest_port" \
-			bin/otelcol-runcontext --config "$dir/base.yaml" \
-			--set "service::pipelines::logs::processors=${processors[$variant]}" >"$log" 2>&1 &
+			bin/otelcol-runcontext --config "$dir/base.yaml" "${sets[@]}" >"$log" 2>&1 &
 		pid=$!
 		wait_ready "$log"
 		before=$(lines "$envelopes")
@@ -115,8 +121,8 @@ awk -F'\t' '
 	END {
 		printf "%-16s %10s %12s %13s %6s %18s\n", "variant", "records/s", "CPU s/M rec", "peak RSS MiB", "lost", "vs step_sends_dims"
 		base = median(rate["step_sends_dims"])
-		split("none step_sends_dims runcontext transform", order, " ")
-		for (i = 1; i <= 4; i++) { v = order[i]
+		n = split("none step_sends_dims runcontext transform runcontext_spool", order, " ")
+		for (i = 1; i <= n; i++) { v = order[i]
 			printf "%-16s %10.0f %12.2f %13.0f %6d %+17.1f%%\n", v, median(rate[v]), median(cpu[v]), rss[v], lost[v], (median(rate[v]) / base - 1) * 100 }
 	}' "$results"
 if [ -f "$out/runcontext.cpu.pprof" ]; then
