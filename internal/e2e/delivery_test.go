@@ -378,3 +378,19 @@ func TestFaultSpoolFull(t *testing.T) {
 	assert.Zero(t, got[sent[0]], "the oldest record was kept, yet the spool was full")
 	assert.Positive(t, got[sent[len(sent)-1]], "the newest record was dropped")
 }
+
+// Two collectors on one spool folder would send everything twice: the
+// second refuses to start and says why.
+func TestSecondCollectorOnOneSpoolRefusesToStart(t *testing.T) {
+	r := newFaultRun(t)
+	out, err := runCollectorCommand(t, []string{
+		"APPLICATIONINSIGHTS_CONNECTION_STRING=" + r.ingest.ConnectionString(),
+		"RUNCONTEXT_DATA_DIR=" + r.dataDir,
+		"RUNCONTEXT_OTLP_GRPC_ENDPOINT=" + freeAddr(t),
+		"RUNCONTEXT_OTLP_HTTP_ENDPOINT=" + freeAddr(t),
+		"RUNCONTEXT_METRICS_PORT=" + portOf(t, freeAddr(t)),
+	}, "--config", configPath("azure.yaml"))
+	require.Error(t, err, "a second collector started on the same spool")
+	assert.Contains(t, out, "another collector is using this spool folder")
+	r.c.stop(t)
+}
