@@ -183,6 +183,11 @@ func (d *deliverer) deliver(ctx context.Context, b spool.Batch) (retryAfter time
 		return 0, nil
 	case a.status == http.StatusPartialContent && a.hasItemErrors():
 		return d.deliverPart(ctx, b, body, a)
+	case a.status == http.StatusPartialContent:
+		// Not everything was accepted, and the answer does not say what:
+		// send all of it again, duplicates rather than losses.
+		d.telemetry.AppinsightsDeliveryItemsRetried.Add(ctx, int64(b.Items))
+		return a.retryAfter, []zap.Field{zap.Int("status", a.status), zap.String("answer", "partial success without item errors")}
 	case retryableRequest(a.status):
 		// Whatever the body says item by item, the status is the
 		// request's: all of it is sent again.

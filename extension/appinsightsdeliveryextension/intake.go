@@ -41,6 +41,10 @@ func (in *intake) RoundTrip(req *http.Request) (*http.Response, error) {
 		e.logger.Warn("Could not read a track request; sending it on without the spool", zap.Error(err))
 		return in.next.RoundTrip(withBody(req, body))
 	}
+	if len(lines) == 0 {
+		// Nothing to keep: let ingestion answer it.
+		return in.next.RoundTrip(withBody(req, body))
+	}
 	_, evicted, err := e.spool.Put(req.URL.String(), encoding, body, len(lines), time.Now())
 	if n := itemsOf(evicted); n > 0 {
 		e.deliverer.dropped(n, reasonSpoolFull)

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -459,4 +460,37 @@ func TestBackoffDoublesUpToMaxWithJitter(t *testing.T) {
 	}
 	huge := &deliverer{cfg: SpoolConfig{InitialInterval: time.Hour, MaxInterval: 24 * time.Hour}}
 	assert.Positive(t, huge.backoff(100), "no overflow")
+}
+
+// A 206 that does not say which items failed: everything is sent again,
+// duplicates rather than losses.
+func TestSpoolResendsAPartialSuccessWithoutItemErrors(t *testing.T) {
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if requests.Add(1) == 1 {
+			w.WriteHeader(http.StatusPartialContent)
+			_, _ = io.WriteString(w, `{"itemsReceived":2,"itemsAccepted":1,"errors":[]}`)
+			return
+		}
+		_, _ = io.WriteString(w, `{"itemsReceived":2,"itemsAccepted":2,"errors":[]}`)
+	}))
+	defer srv.Close()
+	s := startSpooled(t, fastRetries(t.TempDir()))
+	s.track(t, srv.URL+"/", ids("unclear", 2)...)
+	require.Eventually(t, func() bool { return s.counter(t, "appinsights_delivery_items_delivered") == 2 }, 5*time.Second, 10*time.Millisecond)
+	assert.Equal(t, int32(2), requests.Load())
+	assert.Equal(t, int64(2), s.counter(t, "appinsights_delivery_items_retried"))
+}
+
+// An empty track request is not kept: ingestion answers it.
+func TestSpoolPassesOnAnEmptyRequest(t *testing.T) {
+	ingest := ingestiontest.New(t)
+	s := startSpooled(t, fastRetries(t.TempDir()))
+	req, err := http.NewRequest(http.MethodPost, ingest.URL+"v2.1/track", strings.NewReader(""))
+	require.NoError(t, err)
+	resp, err := s.rt.RoundTrip(req)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, 1, ingest.Requests())
+	assert.Equal(t, 0, s.spoolFiles(t))
 }
