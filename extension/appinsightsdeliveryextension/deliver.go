@@ -108,7 +108,9 @@ func (d *deliverer) run(ctx context.Context) {
 			continue
 		}
 		failures++
-		wait := max(d.backoff(failures), retryAfter)
+		// Retry-After may ask for longer than the backoff, not for longer
+		// than anything may wait in the spool.
+		wait := min(max(d.backoff(failures), retryAfter), d.cfg.MaxAge)
 		if failures == 1 {
 			failingSince = d.now()
 			d.logger.Warn("Could not deliver to Application Insights; the telemetry stays in the spool and is sent again",
@@ -175,9 +177,11 @@ func (d *deliverer) deliver(ctx context.Context, b spool.Batch) (retryAfter time
 	}
 	switch {
 	case a.allAccepted():
-		if removed, err := d.spool.Remove(b); err != nil {
-			d.logger.Error("Could not remove a delivered batch from the spool; it will be sent again", zap.Error(err))
-		} else if removed {
+		removed, err := d.spool.Remove(b)
+		if err != nil {
+			d.logger.Error("Could not remove a delivered batch from the spool; the next start sends it again", zap.Error(err))
+		}
+		if removed {
 			d.telemetry.AppinsightsDeliveryItemsDelivered.Add(ctx, int64(b.Items))
 		}
 		return 0, nil
@@ -261,7 +265,7 @@ func (d *deliverer) deliverPart(ctx context.Context, b spool.Batch, body []byte,
 	}
 	if len(keep) == 0 {
 		if _, err := d.spool.Remove(b); err != nil {
-			d.logger.Error("Could not remove a delivered batch from the spool; it will be sent again", zap.Error(err))
+			d.logger.Error("Could not remove a delivered batch from the spool; the next start sends it again", zap.Error(err))
 		}
 		return 0, nil
 	}

@@ -291,10 +291,12 @@ func (s *Spool) Remove(b Batch) (bool, error) {
 	if i < 0 {
 		return false, nil
 	}
+	// Forgotten even if the file stays: this process must not send it
+	// again and again; the next start may, once.
+	s.forget(i)
 	if err := os.Remove(s.path(b.Seq)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return true, err
 	}
-	s.forget(i)
 	return true, nil
 }
 
