@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 make build >/dev/null
 export RUNCONTEXT_FAULT_OUTAGE="${RUNCONTEXT_FAULT_OUTAGE:-5m}"
-scenarios='TestFault(Outage|ServiceUnavailableBursts|ThrottledWithRetryAfter|PartialSuccess|KilledWhileDown)$'
+scenarios='TestFault(Outage|ServiceUnavailableBursts|ThrottledWithRetryAfter|PartialSuccess|KilledWhileDown|StoppedWhileDown)$'
 cd internal/e2e
 echo "outage: $RUNCONTEXT_FAULT_OUTAGE"
 echo "== with the spool"

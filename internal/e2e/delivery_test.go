@@ -344,6 +344,29 @@ func TestFaultKilledWhileDown(t *testing.T) {
 	}
 }
 
+// The step ends during an outage: SIGTERM, the collector gives the spool
+// its shutdown_timeout, leaves the rest on disk and exits; the next
+// collector on the folder delivers it.
+func TestFaultStoppedWhileDown(t *testing.T) {
+	r := newFaultRun(t, "yaml:extensions::appinsights_delivery::shutdown_timeout: 2s")
+	r.ingest.Down()
+	sent := r.send(t, "stopped", 300)
+	r.c.stop(t)
+	if !baseline() {
+		r.c.waitForOutput(t, time.Second, "Telemetry not yet delivered stays in the spool")
+	}
+
+	r.ingest.Up(t)
+	r.start(t)
+	if !baseline() {
+		r.c.waitForOutput(t, 10*time.Second, "Delivering telemetry left in the spool by an earlier run")
+	}
+	tl := r.finish(t, sent, nil)
+	if !baseline() {
+		assert.Zero(t, tl.duplicated)
+	}
+}
+
 // A spool of 12 kB: the oldest requests are dropped and counted, the
 // collector keeps taking telemetry, and what was kept arrives.
 func TestFaultSpoolFull(t *testing.T) {
