@@ -213,9 +213,12 @@ func (d *deliverer) send(ctx context.Context, b spool.Batch, body []byte) (track
 	if err != nil {
 		return trackAnswer{}, err
 	}
-	req.Header.Set("Content-Type", "application/x-json-stream")
-	if b.Encoding != "" {
-		req.Header.Set("Content-Encoding", b.Encoding)
+	req.Header = b.Header.Clone()
+	if req.Header == nil {
+		req.Header = http.Header{}
+	}
+	if req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", "application/x-json-stream")
 	}
 	resp, err := d.client.Do(req)
 	if err != nil {
@@ -232,7 +235,7 @@ func (d *deliverer) send(ctx context.Context, b spool.Batch, body []byte) (track
 // deliverPart handles an answer that failed some items: the rejected ones
 // are dropped, the retryable ones stay in the spool, alone.
 func (d *deliverer) deliverPart(ctx context.Context, b spool.Batch, body []byte, a trackAnswer) (time.Duration, []zap.Field) {
-	lines, err := envelopeLines(b.Encoding, body)
+	lines, err := envelopeLines(b.Encoding(), body)
 	if err != nil {
 		d.logger.Error("Dropped a spooled batch that could not be decoded", zap.Int("items", b.Items), zap.Error(err))
 		d.remove(b, reasonUnreadable)
@@ -269,7 +272,7 @@ func (d *deliverer) deliverPart(ctx context.Context, b spool.Batch, body []byte,
 		}
 		return 0, nil
 	}
-	rest, err := encodeLines(b.Encoding, keep)
+	rest, err := encodeLines(b.Encoding(), keep)
 	if err == nil {
 		_, err = d.spool.Replace(b, rest, len(keep))
 	}

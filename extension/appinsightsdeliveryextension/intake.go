@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -24,11 +25,21 @@ import (
 type intake struct {
 	ext  *deliveryExtension
 	next *passThrough // what intake does when it cannot spool
+
+	warnAuthorization sync.Once
 }
 
 func (in *intake) RoundTrip(req *http.Request) (*http.Response, error) {
 	e := in.ext
 	if req.Method != http.MethodPost || !strings.HasSuffix(req.URL.Path, "/track") || e.intakeClosed.Load() {
+		return in.next.RoundTrip(req)
+	}
+	if req.Header.Get("Authorization") != "" {
+		// An auth extension signed this request for now; a token written
+		// to disk would be a secret at rest, and stale when sent again.
+		in.warnAuthorization.Do(func() {
+			e.logger.Warn("Track requests carry an Authorization header (the exporter's auth:); the spool cannot sign them again later, so they are sent on without it")
+		})
 		return in.next.RoundTrip(req)
 	}
 	body, err := readBody(req)
@@ -45,7 +56,7 @@ func (in *intake) RoundTrip(req *http.Request) (*http.Response, error) {
 		// Nothing to keep: let ingestion answer it.
 		return in.next.RoundTrip(withBody(req, body))
 	}
-	_, evicted, err := e.spool.Put(req.URL.String(), encoding, body, len(lines), time.Now())
+	_, evicted, err := e.spool.Put(req.URL.String(), replayable(req.Header), body, len(lines), time.Now())
 	if n := itemsOf(evicted); n > 0 {
 		e.deliverer.dropped(n, reasonSpoolFull)
 		e.logger.Error("The spool is full: dropped its oldest telemetry to take new telemetry",
@@ -61,6 +72,18 @@ func (in *intake) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	e.telemetry.AppinsightsDeliveryItemsSpooled.Add(req.Context(), int64(len(lines)))
 	return acceptedAll(req, len(lines)), nil
+}
+
+// replayable are the request's headers worth sending again with it: the
+// exporter's (content type and encoding) and the ones its `headers:`
+// setting adds, which run before the middleware; not those the transport
+// computes.
+func replayable(h http.Header) http.Header {
+	out := h.Clone()
+	for _, k := range []string{"Content-Length", "Connection", "Keep-Alive", "Transfer-Encoding", "Te", "Trailer", "Upgrade", "Proxy-Authorization", "Cookie"} {
+		out.Del(k)
+	}
+	return out
 }
 
 func readBody(req *http.Request) ([]byte, error) {

@@ -88,17 +88,7 @@ func envelope(id string) string {
 // does, and returns the answer's status and body.
 func (s *spooled) track(t *testing.T, url string, ids ...string) (int, trackResponse) {
 	t.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	for _, id := range ids {
-		_, _ = io.WriteString(zw, envelope(id)+"\n")
-	}
-	require.NoError(t, zw.Close())
-	req, err := http.NewRequest(http.MethodPost, url+"v2.1/track", &buf)
-	require.NoError(t, err)
-	req.Header.Set("Content-Encoding", "gzip")
-	req.Header.Set("Content-Type", "application/x-json-stream")
-	resp, err := s.rt.RoundTrip(req)
+	resp, err := s.rt.RoundTrip(gzipTrack(t, url, ids...))
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	var body trackResponse
@@ -493,4 +483,75 @@ func TestSpoolPassesOnAnEmptyRequest(t *testing.T) {
 	_ = resp.Body.Close()
 	assert.Equal(t, 1, ingest.Requests())
 	assert.Equal(t, 0, s.spoolFiles(t))
+}
+
+// gzipTrack is a track request as ApplicationInsights-Go sends it.
+func gzipTrack(t *testing.T, url string, ids ...string) *http.Request {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	for _, id := range ids {
+		_, _ = io.WriteString(zw, envelope(id)+"\n")
+	}
+	require.NoError(t, zw.Close())
+	req, err := http.NewRequest(http.MethodPost, url+"v2.1/track", &buf)
+	require.NoError(t, err)
+	req.Header.Set("Content-Encoding", "gzip")
+	req.Header.Set("Content-Type", "application/x-json-stream")
+	return req
+}
+
+// Headers the exporter's `headers:` setting adds (they are set before the
+// middleware runs) go out again with every delivery attempt.
+func TestSpoolSendsTheRequestHeadersAgain(t *testing.T) {
+	var mu sync.Mutex
+	var seen []http.Header
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Header.Clone())
+		first := len(seen) == 1
+		mu.Unlock()
+		if first {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, `{"itemsReceived":1,"itemsAccepted":1,"errors":[]}`)
+	}))
+	defer srv.Close()
+	s := startSpooled(t, fastRetries(t.TempDir()))
+	req := gzipTrack(t, srv.URL+"/", "with-header")
+	req.Header.Set("X-Tenant", "tenant-a")
+	resp, err := s.rt.RoundTrip(req)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+
+	require.Eventually(t, func() bool { return s.counter(t, "appinsights_delivery_items_delivered") == 1 }, 5*time.Second, 10*time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, seen, 2)
+	for _, h := range seen {
+		assert.Equal(t, "tenant-a", h.Get("X-Tenant"))
+		assert.Equal(t, "gzip", h.Get("Content-Encoding"))
+		assert.Equal(t, "application/x-json-stream", h.Get("Content-Type"))
+	}
+}
+
+// A request an auth extension signed cannot be signed again later: it is
+// sent on at once, not written to disk, and the operator told once.
+func TestSpoolPassesOnSignedRequests(t *testing.T) {
+	ingest := ingestiontest.New(t)
+	s := startSpooled(t, fastRetries(t.TempDir()))
+	for _, id := range []string{"signed-1", "signed-2"} {
+		req := gzipTrack(t, ingest.URL, id)
+		req.Header.Set("Authorization", "Bearer secret-token")
+		resp, err := s.rt.RoundTrip(req)
+		require.NoError(t, err)
+		require.NoError(t, resp.Body.Close())
+	}
+	assert.Equal(t, 2, ingest.Requests(), "answered by ingestion itself")
+	assert.Equal(t, 0, s.spoolFiles(t))
+	assert.Equal(t, 1, s.logs.FilterMessageSnippet("carry an Authorization header").Len())
+	for _, entry := range s.logs.All() {
+		assert.NotContains(t, fmt.Sprint(entry.ContextMap()), "secret-token")
+	}
 }

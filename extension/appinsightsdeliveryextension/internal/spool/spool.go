@@ -8,7 +8,7 @@
 // named by a sequence number, so a folder replays in the order its
 // requests arrived.
 //
-// File layout: one JSON header line (target URL, content encoding,
+// File layout: one JSON header line (target URL, request headers,
 // creation time, item count), then the request body exactly as the
 // exporter sent it.
 package spool // import "github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/spool"
@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -40,26 +41,29 @@ const (
 // ErrTooLarge is returned by Put for a request larger than the whole spool.
 var ErrTooLarge = errors.New("request is larger than the spool's max_bytes")
 
+// Encoding is the body's Content-Encoding: "" or "gzip".
+func (b Batch) Encoding() string { return b.Header.Get("Content-Encoding") }
+
 // ErrGone is returned by Replace for a batch no longer in the spool:
 // evicted to make room while it was being delivered.
 var ErrGone = errors.New("batch is no longer in the spool")
 
 // Batch is one spooled track request.
 type Batch struct {
-	Seq      uint64
-	URL      string
-	Encoding string // the body's Content-Encoding, "" or "gzip"
-	Created  time.Time
-	Items    int
-	Size     int64 // bytes on disk
+	Seq     uint64
+	URL     string
+	Header  http.Header // the request's headers, to send again
+	Created time.Time
+	Items   int
+	Size    int64 // bytes on disk
 }
 
 type header struct {
-	Version  int       `json:"v"`
-	URL      string    `json:"url"`
-	Encoding string    `json:"encoding,omitempty"`
-	Created  time.Time `json:"created"`
-	Items    int       `json:"items"`
+	Version int         `json:"v"`
+	URL     string      `json:"url"`
+	Header  http.Header `json:"header,omitempty"`
+	Created time.Time   `json:"created"`
+	Items   int         `json:"items"`
 }
 
 // Spool is a folder of batches, oldest first. It is safe for concurrent use.
@@ -142,7 +146,7 @@ func (s *Spool) readHeader(seq uint64) (Batch, error) {
 	if err != nil {
 		return Batch{}, err
 	}
-	return Batch{Seq: seq, URL: h.URL, Encoding: h.Encoding, Created: h.Created, Items: h.Items, Size: info.Size()}, nil
+	return Batch{Seq: seq, URL: h.URL, Header: h.Header, Created: h.Created, Items: h.Items, Size: info.Size()}, nil
 }
 
 func readHeader(r *bufio.Reader) (header, int, error) {
@@ -162,8 +166,8 @@ func readHeader(r *bufio.Reader) (header, int, error) {
 
 // Put writes a request to disk and returns once it is durable. To make
 // room it removes the oldest batches, which it returns.
-func (s *Spool) Put(url, encoding string, body []byte, items int, now time.Time) (added Batch, evicted []Batch, err error) {
-	h, err := json.Marshal(header{Version: version, URL: url, Encoding: encoding, Created: now, Items: items})
+func (s *Spool) Put(url string, hdr http.Header, body []byte, items int, now time.Time) (added Batch, evicted []Batch, err error) {
+	h, err := json.Marshal(header{Version: version, URL: url, Header: hdr, Created: now, Items: items})
 	if err != nil {
 		return Batch{}, nil, err
 	}
@@ -184,7 +188,7 @@ func (s *Spool) Put(url, encoding string, body []byte, items int, now time.Time)
 		s.forget(0)
 		evicted = append(evicted, oldest)
 	}
-	b := Batch{Seq: s.nextSeq, URL: url, Encoding: encoding, Created: now, Items: items, Size: size}
+	b := Batch{Seq: s.nextSeq, URL: url, Header: hdr, Created: now, Items: items, Size: size}
 	if err := s.write(b.Seq, h, body); err != nil {
 		return Batch{}, evicted, err
 	}
@@ -303,7 +307,7 @@ func (s *Spool) Remove(b Batch) (bool, error) {
 // Replace rewrites a batch with a smaller body of items, keeping its
 // place and creation time: what is left to deliver of it.
 func (s *Spool) Replace(b Batch, body []byte, items int) (Batch, error) {
-	h, err := json.Marshal(header{Version: version, URL: b.URL, Encoding: b.Encoding, Created: b.Created, Items: items})
+	h, err := json.Marshal(header{Version: version, URL: b.URL, Header: b.Header, Created: b.Created, Items: items})
 	if err != nil {
 		return b, err
 	}

@@ -4,6 +4,7 @@
 package spool
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -15,9 +16,11 @@ import (
 
 var t0 = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 
+var gzipHeader = http.Header{"Content-Encoding": {"gzip"}, "X-Tenant": {"tenant-a"}}
+
 func put(t *testing.T, s *Spool, body string, items int, at time.Time) Batch {
 	t.Helper()
-	b, evicted, err := s.Put("http://ingest/v2.1/track", "gzip", []byte(body), items, at)
+	b, evicted, err := s.Put("http://ingest/v2.1/track", gzipHeader, []byte(body), items, at)
 	require.NoError(t, err)
 	require.Empty(t, evicted)
 	return b
@@ -40,7 +43,8 @@ func TestPutSurvivesReopenInOrder(t *testing.T) {
 	b, ok, _ := s2.Oldest()
 	require.True(t, ok)
 	assert.Equal(t, "http://ingest/v2.1/track", b.URL)
-	assert.Equal(t, "gzip", b.Encoding)
+	assert.Equal(t, "gzip", b.Encoding())
+	assert.Equal(t, "tenant-a", b.Header.Get("X-Tenant"), "headers survive a restart")
 	body, err := s2.Body(b)
 	require.NoError(t, err)
 	assert.Equal(t, "first", string(body))
@@ -86,7 +90,7 @@ func TestPutEvictsOldestToStayUnderMaxBytes(t *testing.T) {
 	put(t, s, "y", 1, t0)
 	put(t, s, "z", 1, t0)
 
-	_, evicted, err := s.Put("http://ingest/v2.1/track", "gzip", []byte("w"), 1, t0)
+	_, evicted, err := s.Put("http://ingest/v2.1/track", gzipHeader, []byte("w"), 1, t0)
 	require.NoError(t, err)
 	require.Len(t, evicted, 1)
 	assert.Equal(t, first.Seq, evicted[0].Seq)
@@ -98,7 +102,7 @@ func TestPutEvictsOldestToStayUnderMaxBytes(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, removed)
 
-	_, _, err = s.Put("http://ingest/v2.1/track", "gzip", make([]byte, s.maxBytes), 1, t0)
+	_, _, err = s.Put("http://ingest/v2.1/track", gzipHeader, make([]byte, s.maxBytes), 1, t0)
 	assert.ErrorIs(t, err, ErrTooLarge)
 	assert.Equal(t, int64(3), s.Stats().Items, "a request too large for the spool evicts nothing")
 }
