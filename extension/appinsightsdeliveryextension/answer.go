@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension/ingestion"
 )
 
 // trackAnswer is ingestion's answer to one track request.
@@ -20,20 +22,7 @@ type trackAnswer struct {
 	status     int
 	retryAfter time.Duration // 0 when absent
 	parsed     bool          // whether the body was ingestion's JSON
-	body       trackResponse
-}
-
-// trackResponse is Application Insights' answer body.
-type trackResponse struct {
-	ItemsReceived int         `json:"itemsReceived"`
-	ItemsAccepted int         `json:"itemsAccepted"`
-	Errors        []itemError `json:"errors"`
-}
-
-type itemError struct {
-	Index      int    `json:"index"`
-	StatusCode int    `json:"statusCode"`
-	Message    string `json:"message"`
+	body       ingestion.Response
 }
 
 func readAnswer(status int, header http.Header, body []byte, now time.Time) trackAnswer {
@@ -64,20 +53,11 @@ func (a trackAnswer) allAccepted() bool {
 // hasItemErrors reports whether the answer says, item by item, what failed.
 func (a trackAnswer) hasItemErrors() bool { return a.parsed && len(a.body.Errors) > 0 }
 
-// retryableItem are the item status codes worth sending again: those
-// ApplicationInsights-Go retries. Every other failed item is rejected for
-// good (400 and the like): sending it again fails again.
-func retryableItem(code int) bool {
-	switch code {
-	case 408, 429, 439, 500, 503:
-		return true
-	}
-	return false
-}
-
-// retryableRequest adds the gateway errors a proxy on the way may answer.
+// retryableRequest is whether a whole request that failed with code is
+// worth sending again: the item codes, and the gateway errors a proxy on
+// the way may answer.
 func retryableRequest(code int) bool {
-	return retryableItem(code) || code == http.StatusBadGateway || code == http.StatusGatewayTimeout
+	return ingestion.RetryableStatus(code) || code == http.StatusBadGateway || code == http.StatusGatewayTimeout
 }
 
 // itemSummary counts an answer's item errors by status code.
@@ -88,11 +68,11 @@ type itemSummary struct {
 	messages []string // the first few distinct ones
 }
 
-func summarizeItems(errs []itemError) itemSummary {
+func summarizeItems(errs []ingestion.ItemError) itemSummary {
 	s := itemSummary{byStatus: map[int]int{}}
 	for _, e := range errs {
 		s.byStatus[e.StatusCode]++
-		if retryableItem(e.StatusCode) {
+		if ingestion.RetryableStatus(e.StatusCode) {
 			s.retry++
 		} else {
 			s.rejected++

@@ -19,6 +19,7 @@ import (
 
 	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/metadata"
 	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/spool"
+	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension/ingestion"
 )
 
 // Reasons items are dropped, the reason attribute of items_dropped.
@@ -241,21 +242,21 @@ func (d *deliverer) deliverPart(ctx context.Context, b spool.Batch, body []byte,
 		d.remove(b, reasonUnreadable)
 		return 0, nil
 	}
-	failed := make(map[int]itemError, len(a.body.Errors))
+	failed := make(map[int]ingestion.ItemError, len(a.body.Errors))
 	for _, e := range a.body.Errors {
 		if e.Index >= 0 && e.Index < len(lines) {
 			failed[e.Index] = e
 		}
 	}
 	var keep [][]byte
-	errs := make([]itemError, 0, len(failed))
+	errs := make([]ingestion.ItemError, 0, len(failed))
 	for i, line := range lines {
 		e, ok := failed[i]
 		if !ok {
 			continue
 		}
 		errs = append(errs, e)
-		if retryableItem(e.StatusCode) {
+		if ingestion.RetryableStatus(e.StatusCode) {
 			keep = append(keep, line)
 		}
 	}

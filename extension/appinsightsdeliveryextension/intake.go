@@ -5,6 +5,7 @@ package appinsightsdeliveryextension // import "github.com/otelcol-runcontext/ot
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/spool"
+	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension/ingestion"
 )
 
 // intake answers the exporter's track requests from the spool: it writes
@@ -116,7 +118,7 @@ func itemsOf(batches []spool.Batch) int {
 // acceptedAll is ingestion's answer that every item was accepted, which
 // ApplicationInsights-Go counts as delivered.
 func acceptedAll(req *http.Request, items int) *http.Response {
-	body := fmt.Sprintf(`{"itemsReceived":%d,"itemsAccepted":%d,"errors":[]}`, items, items)
+	body, _ := json.Marshal(ingestion.Response{ItemsReceived: items, ItemsAccepted: items, Errors: []ingestion.ItemError{}})
 	return &http.Response{
 		Status:        "200 OK",
 		StatusCode:    http.StatusOK,
@@ -124,7 +126,7 @@ func acceptedAll(req *http.Request, items int) *http.Response {
 		ProtoMajor:    1,
 		ProtoMinor:    1,
 		Header:        http.Header{"Content-Type": []string{"application/json; charset=utf-8"}},
-		Body:          io.NopCloser(strings.NewReader(body)),
+		Body:          io.NopCloser(bytes.NewReader(body)),
 		ContentLength: int64(len(body)),
 		Request:       req,
 	}

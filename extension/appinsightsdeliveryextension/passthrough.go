@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension/ingestion"
 )
 
 // passThrough sends a request on unchanged and logs the answers that did
@@ -48,7 +50,7 @@ func (p *passThrough) report(a trackAnswer) {
 	}
 	if !a.hasItemErrors() {
 		p.logger.Error("Application Insights rejected a track request",
-			zap.Int("status", a.status), zap.Bool("retried", retryableItem(a.status)))
+			zap.Int("status", a.status), zap.Bool("retried", ingestion.RetryableStatus(a.status)))
 		return
 	}
 	s := summarizeItems(a.body.Errors)

@@ -29,6 +29,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/metadatatest"
+	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension/ingestion"
 	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension/ingestiontest"
 )
 
@@ -86,12 +87,12 @@ func envelope(id string) string {
 
 // track sends ids as one gzip'd track request, as ApplicationInsights-Go
 // does, and returns the answer's status and body.
-func (s *spooled) track(t *testing.T, url string, ids ...string) (int, trackResponse) {
+func (s *spooled) track(t *testing.T, url string, ids ...string) (int, ingestion.Response) {
 	t.Helper()
 	resp, err := s.rt.RoundTrip(gzipTrack(t, url, ids...))
 	require.NoError(t, err)
 	defer resp.Body.Close()
-	var body trackResponse
+	var body ingestion.Response
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
 	return resp.StatusCode, body
 }
@@ -171,7 +172,7 @@ func TestSpoolAnswersAcceptedAndDelivers(t *testing.T) {
 
 	status, answer := s.track(t, ingest.URL, sent...)
 	assert.Equal(t, http.StatusOK, status)
-	assert.Equal(t, trackResponse{ItemsReceived: 3, ItemsAccepted: 3, Errors: []itemError{}}, answer)
+	assert.Equal(t, ingestion.Response{ItemsReceived: 3, ItemsAccepted: 3, Errors: []ingestion.ItemError{}}, answer)
 
 	assertOnce(t, waitReceived(t, ingest, sent), sent)
 	require.Eventually(t, func() bool { return s.counter(t, "appinsights_delivery_items_delivered") == 3 }, 5*time.Second, 10*time.Millisecond)

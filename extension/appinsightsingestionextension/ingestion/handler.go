@@ -34,13 +34,23 @@ type Response struct {
 	Errors        []ItemError `json:"errors"`
 }
 
-// ItemError says why the item at Index was not accepted. A StatusCode of
-// 408, 429, 439, 500 or 503 tells the sender to retry the item; any other
-// rejects it for good.
+// ItemError says why the item at Index was not accepted; RetryableStatus
+// tells whether its StatusCode asks the sender to retry it.
 type ItemError struct {
 	Index      int    `json:"index"`
 	StatusCode int    `json:"statusCode"`
 	Message    string `json:"message"`
+}
+
+// RetryableStatus reports whether an item that failed with code is worth
+// sending again: 408, 429, 439, 500 or 503, the codes Application
+// Insights' SDKs retry. Any other code rejects the item for good.
+func RetryableStatus(code int) bool {
+	switch code {
+	case 408, 429, 439, 500, 503:
+		return true
+	}
+	return false
 }
 
 // Handler serves track requests.
