@@ -178,11 +178,7 @@ func (d *deliverer) deliver(ctx context.Context, b spool.Batch) (retryAfter time
 	}
 	switch {
 	case a.allAccepted():
-		removed, err := d.spool.Remove(b)
-		if err != nil {
-			d.logger.Error("Could not remove a delivered batch from the spool; the next start sends it again", zap.Error(err))
-		}
-		if removed {
+		if d.removeDelivered(b) {
 			d.telemetry.AppinsightsDeliveryItemsDelivered.Add(ctx, int64(b.Items))
 		}
 		return 0, nil
@@ -268,9 +264,7 @@ func (d *deliverer) deliverPart(ctx context.Context, b spool.Batch, body []byte,
 			append([]zap.Field{zap.Int("status", a.status), zap.Int("items_rejected", s.rejected), zap.Int("items_retried", s.retry)}, s.fields()...)...)
 	}
 	if len(keep) == 0 {
-		if _, err := d.spool.Remove(b); err != nil {
-			d.logger.Error("Could not remove a delivered batch from the spool; the next start sends it again", zap.Error(err))
-		}
+		d.removeDelivered(b)
 		return 0, nil
 	}
 	rest, err := encodeLines(b.Encoding(), keep)
@@ -286,6 +280,16 @@ func (d *deliverer) deliverPart(ctx context.Context, b spool.Batch, body []byte,
 	}
 	d.telemetry.AppinsightsDeliveryItemsRetried.Add(ctx, int64(len(keep)))
 	return a.retryAfter, append([]zap.Field{zap.Int("status", a.status), zap.Int("items_retried", len(keep))}, s.fields()...)
+}
+
+// removeDelivered removes a batch ingestion is done with; it reports
+// false when the batch was evicted while it was being sent.
+func (d *deliverer) removeDelivered(b spool.Batch) bool {
+	removed, err := d.spool.Remove(b)
+	if err != nil {
+		d.logger.Error("Could not remove a delivered batch from the spool; the next start sends it again", zap.Error(err))
+	}
+	return removed
 }
 
 // remove drops a whole batch, counting its items under reason.
