@@ -134,6 +134,11 @@ func startCollectorWith(t *testing.T, configs []string, env ...string) *collecto
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		if strings.Contains(c.output.String(), "Everything is ready") {
+			// otelcol v0.161.0 registers its SIGTERM handler only after it
+			// logs this line; a SIGTERM in between kills the process
+			// without a graceful shutdown. The gap is a few statements:
+			// give it time before anyone may stop the collector.
+			time.Sleep(100 * time.Millisecond)
 			return c
 		}
 		select {
