@@ -24,7 +24,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor"
-	"github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/runcontextbench"
+	"github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/benchtest"
 )
 
 // The same 8 dimensions and Level, configured as a user would for each
@@ -130,7 +130,7 @@ func BenchmarkLogs(b *testing.B) {
 			p := newLogsProcessor(b, c.factory, c.config, consumertest.NewNop())
 			require.NoError(b, p.Start(context.Background(), nil))
 			defer func() { require.NoError(b, p.Shutdown(context.Background())) }()
-			runcontextbench.Run(b, runcontextbench.NewSupply(b, runcontextbench.Logs(0),
+			benchtest.Run(b, benchtest.NewSupply(b, benchtest.Logs(0),
 				(&plog.ProtoMarshaler{}).MarshalLogs, (&plog.ProtoUnmarshaler{}).UnmarshalLogs), p.ConsumeLogs)
 		})
 	}

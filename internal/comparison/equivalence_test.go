@@ -12,7 +12,7 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/runcontextbench"
+	"github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/benchtest"
 )
 
 var dimensions = []string{
@@ -54,13 +54,13 @@ func TestContendersProduceTheSameCustomDimensions(t *testing.T) {
 		sink := new(consumertest.LogsSink)
 		p := newLogsProcessor(t, c.factory, c.config, sink)
 		require.NoError(t, p.Start(context.Background(), nil))
-		require.NoError(t, p.ConsumeLogs(context.Background(), runcontextbench.Logs(0)))
+		require.NoError(t, p.ConsumeLogs(context.Background(), benchtest.Logs(0)))
 		require.NoError(t, p.Shutdown(context.Background()))
 		require.Len(t, sink.AllLogs(), 1)
 		results[c.name] = customDimensions(sink.AllLogs()[0])
 	}
 	want := results["runcontext"]
-	require.Len(t, want, runcontextbench.Records)
+	require.Len(t, want, benchtest.Records)
 	for _, props := range want {
 		assert.Len(t, props, len(dimensions), "runcontext sets every dimension and Level: %v", props)
 	}

@@ -8,14 +8,16 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor/processortest"
 
+	"github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/benchtest"
 	"github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/internal/metadata"
-	"github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/runcontextbench"
 )
 
 // Each benchmark operation processes one batch of 10 resources × 100
@@ -47,24 +49,33 @@ func BenchmarkLogs(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			cfg := defaultConfig()
 			bc.config(cfg)
-			p, err := NewFactory().CreateLogs(context.Background(), processortest.NewNopSettings(metadata.Type), cfg, consumertest.NewNop())
-			require.NoError(b, err)
-			runcontextbench.Run(b, runcontextbench.NewSupply(b, runcontextbench.Logs(bc.extraAttrs),
+			p, err := testFactory(nil).CreateLogs(context.Background(), processortest.NewNopSettings(metadata.Type), cfg, consumertest.NewNop())
+			startForBenchmark(b, p, err)
+			benchtest.Run(b, benchtest.NewSupply(b, benchtest.Logs(bc.extraAttrs),
 				(&plog.ProtoMarshaler{}).MarshalLogs, (&plog.ProtoUnmarshaler{}).UnmarshalLogs), p.ConsumeLogs)
 		})
 	}
 }
 
 func BenchmarkTraces(b *testing.B) {
-	p, err := NewFactory().CreateTraces(context.Background(), processortest.NewNopSettings(metadata.Type), defaultConfig(), consumertest.NewNop())
-	require.NoError(b, err)
-	runcontextbench.Run(b, runcontextbench.NewSupply(b, runcontextbench.Traces(),
+	p, err := testFactory(nil).CreateTraces(context.Background(), processortest.NewNopSettings(metadata.Type), defaultConfig(), consumertest.NewNop())
+	startForBenchmark(b, p, err)
+	benchtest.Run(b, benchtest.NewSupply(b, benchtest.Traces(),
 		(&ptrace.ProtoMarshaler{}).MarshalTraces, (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces), p.ConsumeTraces)
 }
 
 func BenchmarkMetrics(b *testing.B) {
-	p, err := NewFactory().CreateMetrics(context.Background(), processortest.NewNopSettings(metadata.Type), defaultConfig(), consumertest.NewNop())
-	require.NoError(b, err)
-	runcontextbench.Run(b, runcontextbench.NewSupply(b, runcontextbench.Metrics(),
+	p, err := testFactory(nil).CreateMetrics(context.Background(), processortest.NewNopSettings(metadata.Type), defaultConfig(), consumertest.NewNop())
+	startForBenchmark(b, p, err)
+	benchtest.Run(b, benchtest.NewSupply(b, benchtest.Metrics(),
 		(&pmetric.ProtoMarshaler{}).MarshalMetrics, (&pmetric.ProtoUnmarshaler{}).UnmarshalMetrics), p.ConsumeMetrics)
+}
+
+// startForBenchmark starts a processor that passes to a nop consumer, which
+// keeps nothing, and shuts it down when the benchmark ends.
+func startForBenchmark(b *testing.B, p component.Component, err error) {
+	b.Helper()
+	require.NoError(b, err)
+	require.NoError(b, p.Start(context.Background(), componenttest.NewNopHost()))
+	b.Cleanup(func() { require.NoError(b, p.Shutdown(context.Background())) })
 }

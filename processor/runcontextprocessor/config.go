@@ -147,8 +147,12 @@ func (cfg *Config) Validate() error {
 		}
 	}
 
-	for signal, sc := range map[string]SignalConfig{"logs": cfg.Logs, "traces": cfg.Traces, "metrics": cfg.Metrics} {
-		for i, name := range sc.Exclude {
+	for _, sc := range []struct {
+		signal string
+		cfg    SignalConfig
+	}{{"logs", cfg.Logs}, {"traces", cfg.Traces}, {"metrics", cfg.Metrics}} {
+		signal := sc.signal
+		for i, name := range sc.cfg.Exclude {
 			if !known[name] {
 				errs = append(errs, fmt.Errorf("%s::exclude[%d]: %q is not a dimension", signal, i, name))
 			}
@@ -213,6 +217,11 @@ func validateName(name string) error {
 		return errors.New("empty dimension name")
 	case len(name) > maxNameLength:
 		return fmt.Errorf("dimension name %q: %d characters, more than Application Insights' limit of %d", name, len(name), maxNameLength)
+	case isSourceRef(name):
+		// Templates name sources and dimensions alike in braces: a
+		// dimension called resource.team would share its key with the
+		// source resource.team, and one of the two would be lost.
+		return fmt.Errorf("dimension name %q starts like a source reference (attributes., resource., metadata.); choose a name without that prefix", name)
 	}
 	return nil
 }

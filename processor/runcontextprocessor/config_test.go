@@ -28,7 +28,7 @@ func loadConfig(t *testing.T, name string) (*Config, error) {
 	}
 	sub, err := cm.Sub(id.String())
 	require.NoError(t, err)
-	cfg := NewFactory().CreateDefaultConfig().(*Config)
+	cfg := createDefaultConfig().(*Config)
 	if err := sub.Unmarshal(cfg); err != nil {
 		return nil, err
 	}
@@ -38,6 +38,7 @@ func loadConfig(t *testing.T, name string) (*Config, error) {
 func confmapValidate(cfg *Config) error { return confmap.Validate(cfg) }
 
 func TestLoadConfig(t *testing.T) {
+	t.Parallel()
 	detectors := []string{"otel_cicd"}
 	tests := []struct {
 		name string
@@ -75,6 +76,7 @@ func TestLoadConfig(t *testing.T) {
 }
 
 func TestLoadConfigEmptyDetectorsTurnsDetectionOff(t *testing.T) {
+	t.Parallel()
 	cfg, err := loadConfig(t, "metadata")
 	require.NoError(t, err)
 	require.NotNil(t, cfg.Detectors)
@@ -82,6 +84,7 @@ func TestLoadConfigEmptyDetectorsTurnsDetectionOff(t *testing.T) {
 }
 
 func TestValidateRejects(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		wantErr string
@@ -101,6 +104,8 @@ func TestValidateRejects(t *testing.T) {
 		{"unknown_required", `required[0]: "parent_runid" is not a dimension; configure it under dimensions or use one of [parent_run_id step_id step_name experiment_name run_url run_type build_url build_version]`},
 		{"exclude_unknown", `metrics::exclude[0]: "run_link" is not a dimension`},
 		{"exclude_required", `metrics::exclude[0]: "parent_run_id" is required, so it cannot be excluded`},
+		{"source_like_names", `dimensions: dimension name "metadata.x" starts like a source reference (attributes., resource., metadata.); choose a name without that prefix
+dimensions: dimension name "resource.team" starts like a source reference (attributes., resource., metadata.); choose a name without that prefix`},
 		{"unknown_detector", `detectors[0]: unknown detector "jenkins"; known detectors: [azure_devops azureml github_actions gitlab otel_cicd]`},
 	}
 	for _, tt := range tests {
@@ -113,9 +118,38 @@ func TestValidateRejects(t *testing.T) {
 }
 
 func TestValidateRejectsUnknownKey(t *testing.T) {
+	t.Parallel()
 	cm := confmap.NewFromStringMap(map[string]any{"overwrit": true})
-	cfg := NewFactory().CreateDefaultConfig()
+	cfg := createDefaultConfig()
 	err := cm.Unmarshal(cfg)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "overwrit")
+}
+
+// Validation reports every problem, in the same order on every run: a
+// user fixing a config compares one run's errors with the next.
+func TestValidateErrorsComeInAStableOrder(t *testing.T) {
+	t.Parallel()
+	cfg := createDefaultConfig().(*Config)
+	cfg.Dimensions = map[string]DimensionConfig{
+		"b_dim":         {},
+		"a_dim":         {From: []string{"span.x"}},
+		"resource.team": {Value: "ml"},
+	}
+	cfg.Required = []string{"nope"}
+	cfg.Logs.Exclude = []string{"x"}
+	cfg.Traces.Exclude = []string{"y"}
+	cfg.Metrics.Exclude = []string{"z"}
+	want := `dimensions::a_dim: from[0]: unknown source "span.x": use attributes.<key>, resource.<key> or metadata.<key>
+dimensions::b_dim: no source: set from, value or template
+dimensions: dimension name "resource.team" starts like a source reference (attributes., resource., metadata.); choose a name without that prefix
+required[0]: "nope" is not a dimension; configure it under dimensions or use one of [parent_run_id step_id step_name experiment_name run_url run_type build_url build_version]
+logs::exclude[0]: "x" is not a dimension
+traces::exclude[0]: "y" is not a dimension
+metrics::exclude[0]: "z" is not a dimension`
+	for range 20 {
+		err := cfg.Validate()
+		require.Error(t, err)
+		require.Equal(t, want, err.Error())
+	}
 }

@@ -33,7 +33,8 @@ type detected struct {
 
 // detect runs the configured detectors, or with no detectors option every
 // known one, in order. An environment detector whose platform is absent
-// finds nothing. getenv never reads a secret: see detector.Guard.
+// finds nothing. getenv is os.Getenv outside tests (NewFactory); it is
+// wrapped so that it never reads a secret: see detector.Guard.
 func detect(cfg *Config, getenv func(string) string) []detected {
 	names := knownDetectorNames()
 	if cfg.Detectors != nil {
@@ -52,6 +53,18 @@ func detect(cfg *Config, getenv func(string) string) []detected {
 		}
 	}
 	return found
+}
+
+// environmentDetectors names the environment detectors that found their
+// platform, for the start-up log.
+func environmentDetectors(found []detected) []string {
+	var names []string
+	for _, d := range found {
+		if d.kind == detector.Environment {
+			names = append(names, d.name)
+		}
+	}
+	return names
 }
 
 // knownDetectorNames lists the known detectors in a stable order.

@@ -9,6 +9,8 @@ package runcontextprocessor // import "github.com/otelcol-runcontext/otelcol-run
 
 import (
 	"context"
+	"os"
+	"sync"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
@@ -18,14 +20,33 @@ import (
 	"github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/internal/metadata"
 )
 
-// NewFactory returns the factory of the runcontext processor.
+// NewFactory returns the factory of the runcontext processor. Its
+// environment detectors read the collector's own environment.
 func NewFactory() processor.Factory {
+	return newFactory(os.Getenv)
+}
+
+// factory keeps one runContext per configured component, shared by every
+// pipeline and signal the component is used in, as core's memorylimiter
+// does: detection, the telemetry builder and the start-up log run once.
+type factory struct {
+	// getenv is what environment detectors read: os.Getenv outside tests.
+	getenv func(string) string
+
+	mu sync.Mutex
+	// instances is keyed by the component's configuration, the one value
+	// every pipeline of one component ID is created with.
+	instances map[component.Config]*runContext
+}
+
+func newFactory(getenv func(string) string) processor.Factory {
+	f := &factory{getenv: getenv, instances: make(map[component.Config]*runContext)}
 	return processor.NewFactory(
 		metadata.Type,
 		createDefaultConfig,
-		processor.WithLogs(createLogs, metadata.LogsStability),
-		processor.WithTraces(createTraces, metadata.TracesStability),
-		processor.WithMetrics(createMetrics, metadata.MetricsStability),
+		processor.WithLogs(f.createLogs, metadata.LogsStability),
+		processor.WithTraces(f.createTraces, metadata.TracesStability),
+		processor.WithMetrics(f.createMetrics, metadata.MetricsStability),
 	)
 }
 
@@ -39,32 +60,46 @@ func createDefaultConfig() component.Config {
 
 var processorCapabilities = consumer.Capabilities{MutatesData: true}
 
-func createLogs(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Logs) (processor.Logs, error) {
-	rcp, err := newRunContextProcessor(set, cfg.(*Config), cfg.(*Config).Logs)
-	if err != nil {
-		return nil, err
+// shared returns the component's runContext, making it on first use.
+func (f *factory) shared(set processor.Settings, cfg component.Config) *runContext {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	rc, ok := f.instances[cfg]
+	if !ok {
+		rc = newRunContext(set, cfg.(*Config), f.getenv, func() { f.forget(cfg) })
+		f.instances[cfg] = rc
 	}
-	return processorhelper.NewLogs(ctx, set, cfg, next, rcp.processLogs,
-		processorhelper.WithCapabilities(processorCapabilities),
-		processorhelper.WithShutdown(rcp.shutdown))
+	return rc
 }
 
-func createTraces(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Traces) (processor.Traces, error) {
-	rcp, err := newRunContextProcessor(set, cfg.(*Config), cfg.(*Config).Traces)
-	if err != nil {
-		return nil, err
-	}
-	return processorhelper.NewTraces(ctx, set, cfg, next, rcp.processTraces,
-		processorhelper.WithCapabilities(processorCapabilities),
-		processorhelper.WithShutdown(rcp.shutdown))
+// forget drops a runContext whose last user shut down, so that a collector
+// reloading its configuration detects afresh.
+func (f *factory) forget(cfg component.Config) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.instances, cfg)
 }
 
-func createMetrics(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Metrics) (processor.Metrics, error) {
-	rcp, err := newRunContextProcessor(set, cfg.(*Config), cfg.(*Config).Metrics)
-	if err != nil {
-		return nil, err
-	}
-	return processorhelper.NewMetrics(ctx, set, cfg, next, rcp.processMetrics,
+func (f *factory) createLogs(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Logs) (processor.Logs, error) {
+	sp := f.shared(set, cfg).forSignal(cfg.(*Config).Logs)
+	return processorhelper.NewLogs(ctx, set, cfg, next, sp.processLogs,
 		processorhelper.WithCapabilities(processorCapabilities),
-		processorhelper.WithShutdown(rcp.shutdown))
+		processorhelper.WithStart(sp.start),
+		processorhelper.WithShutdown(sp.shutdown))
+}
+
+func (f *factory) createTraces(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Traces) (processor.Traces, error) {
+	sp := f.shared(set, cfg).forSignal(cfg.(*Config).Traces)
+	return processorhelper.NewTraces(ctx, set, cfg, next, sp.processTraces,
+		processorhelper.WithCapabilities(processorCapabilities),
+		processorhelper.WithStart(sp.start),
+		processorhelper.WithShutdown(sp.shutdown))
+}
+
+func (f *factory) createMetrics(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Metrics) (processor.Metrics, error) {
+	sp := f.shared(set, cfg).forSignal(cfg.(*Config).Metrics)
+	return processorhelper.NewMetrics(ctx, set, cfg, next, sp.processMetrics,
+		processorhelper.WithCapabilities(processorCapabilities),
+		processorhelper.WithStart(sp.start),
+		processorhelper.WithShutdown(sp.shutdown))
 }

@@ -15,34 +15,37 @@ import (
 // not its resource's.
 var customEventMarkers = [2]string{"microsoft.custom_event.name", "APPLICATION_INSIGHTS_EVENT_MARKER_ATTRIBUTE"}
 
-func (rcp *runContextProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs, error) {
-	p := rcp.plan
-	b := p.newBatch(ctx)
+func (sp *signalProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs, error) {
+	p := sp.plan
+	if p == nil {
+		return ld, errNotStarted
+	}
+	st := p.newConsumeState(ctx)
 	ld.ResourceLogs().RemoveIf(func(rl plog.ResourceLogs) bool {
-		p.resolveResource(rl.Resource().Attributes(), b)
-		dropped := b.dropped
+		p.resolveResource(rl.Resource().Attributes(), st)
+		dropped := st.dropped
 		rl.ScopeLogs().RemoveIf(func(sl plog.ScopeLogs) bool {
-			before := b.dropped
+			before := st.dropped
 			sl.LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
 				attrs := lr.Attributes()
-				if !p.applyRecord(attrs, b) {
+				if !p.applyRecord(attrs, st) {
 					return true
 				}
-				p.applyLogRecord(lr, attrs, b)
+				p.applyLogRecord(lr, attrs, st)
 				return false
 			})
-			return b.dropped > before && sl.LogRecords().Len() == 0
+			return st.dropped > before && sl.LogRecords().Len() == 0
 		})
-		return b.dropped > dropped && rl.ScopeLogs().Len() == 0
+		return st.dropped > dropped && rl.ScopeLogs().Len() == 0
 	})
-	return ld, rcp.record(ctx, b, ld.ResourceLogs().Len() == 0)
+	return ld, sp.shared.reportTelemetry(ctx, st, ld.ResourceLogs().Len() == 0)
 }
 
 // applyLogRecord adds what only log records have: the level name, the code
 // location, and the dimensions themselves on custom events. One pass over
 // the record's attributes finds everything it needs to know: this runs for
 // every log record.
-func (p *plan) applyLogRecord(lr plog.LogRecord, attrs pcommon.Map, b *batch) {
+func (p *plan) applyLogRecord(lr plog.LogRecord, attrs pcommon.Map, st *consumeState) {
 	hasLevel, customEvent := false, false
 	for k := range attrs.All() {
 		switch k {
@@ -65,6 +68,6 @@ func (p *plan) applyLogRecord(lr plog.LogRecord, attrs pcommon.Map, b *batch) {
 		setCodeLocation(attrs, p.overwrite)
 	}
 	if customEvent {
-		p.copyToRecord(attrs, b)
+		p.copyToRecord(attrs, st)
 	}
 }

@@ -13,11 +13,7 @@ import (
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/plogtest"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/client"
-	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
-	"go.opentelemetry.io/collector/processor/processortest"
-
-	"github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/internal/metadata"
 )
 
 // Run `go test -run TestLogsGolden -update` to rewrite the expected files,
@@ -25,8 +21,10 @@ import (
 var update = flag.Bool("update", false, "rewrite the expected golden files")
 
 // goldenCase runs one named configuration of testdata/config.yaml over one
-// input file of testdata/logs and compares with <case>_expected.yaml.
+// input file of testdata/<signal> and compares with <name>_expected.yaml.
 type goldenCase struct {
+	// name says what the case shows; it names the expected file.
+	name     string
 	config   string
 	input    string
 	metadata map[string][]string
@@ -46,50 +44,34 @@ var azureMLJob = map[string]string{
 }
 
 var logsGoldenCases = []goldenCase{
-	{config: "", input: "cicd"},
-	{config: "overwrite", input: "cicd"},
-	{config: "no_severity", input: "cicd"},
-	{config: "keep", input: "cicd"},
-	{config: "drop", input: "cicd"},
-	{config: "fill", input: "cicd"},
-	{config: "record_sources", input: "record_sources"},
-	{config: "metadata", input: "metadata", metadata: map[string][]string{
+	{name: "defaults", config: "", input: "cicd"},
+	{name: "overwrite", config: "overwrite", input: "cicd"},
+	{name: "no_severity", config: "no_severity", input: "cicd"},
+	{name: "missing_keep", config: "keep", input: "cicd"},
+	{name: "missing_drop", config: "drop", input: "cicd"},
+	{name: "missing_fill", config: "fill", input: "cicd"},
+	{name: "record_sources", config: "record_sources", input: "record_sources"},
+	{name: "metadata", config: "metadata", input: "metadata", metadata: map[string][]string{
 		"x-parent-run-id": {"", "run-from-header"},
 		"X-Step-Id":       {"step-from-header"},
 	}},
-	{config: "fixed_values", input: "fixed_values"},
-	{config: "templates", input: "templates"},
-	{config: "code_location", input: "code_location"},
+	{name: "fixed_values", config: "fixed_values", input: "fixed_values"},
+	{name: "templates", config: "templates", input: "templates"},
+	{name: "code_location", config: "code_location", input: "code_location"},
 	// Precedence: the telemetry's own values, then explicit dimensions,
 	// then what the telemetry reports, then the environment...
-	{config: "", input: "precedence", env: azureMLJob},
-	{config: "explicit_over_detectors", input: "precedence", env: azureMLJob},
+	{name: "precedence_telemetry_over_environment", config: "", input: "precedence", env: azureMLJob},
+	{name: "precedence_explicit_over_detectors", config: "explicit_over_detectors", input: "precedence", env: azureMLJob},
 	// ...unless the environment is authoritative.
-	{config: "environment_authoritative", input: "precedence", env: azureMLJob},
-}
-
-func (c goldenCase) name() string {
-	name := c.config
-	if name == "" {
-		name = "defaults"
-	}
-	if c.env != nil {
-		name += "_azureml"
-	}
-	return name + "_" + c.input
+	{name: "precedence_environment_authoritative", config: "environment_authoritative", input: "precedence", env: azureMLJob},
+	// An excluded dimension is not written, but a template over it sees
+	// the telemetry's own value, as on the other signals.
+	{name: "exclude_keeps_templates", config: "logs_exclude_in_template", input: "templates"},
 }
 
 func TestLogsGolden(t *testing.T) {
-	runGolden(t, "logs", logsGoldenCases, golden.ReadLogs, golden.WriteLogs,
-		func(ctx context.Context, cfg *Config, in plog.Logs) plog.Logs {
-			sink := new(consumertest.LogsSink)
-			p, err := NewFactory().CreateLogs(ctx, processortest.NewNopSettings(metadata.Type), cfg, sink)
-			require.NoError(t, err)
-			require.NoError(t, p.ConsumeLogs(ctx, in))
-			require.NoError(t, p.Shutdown(ctx))
-			require.Len(t, sink.AllLogs(), 1)
-			return sink.AllLogs()[0]
-		},
+	t.Parallel()
+	runGolden(t, "logs", logsGoldenCases, golden.ReadLogs, golden.WriteLogs, logsPipeline,
 		func(want, got plog.Logs) error { return plogtest.CompareLogs(want, got) })
 }
 
@@ -99,23 +81,22 @@ func runGolden[T any](
 	t *testing.T, dir string, cases []goldenCase,
 	read func(string) (T, error),
 	write func(testing.TB, string, T) error,
-	process func(context.Context, *Config, T) T,
+	make pipeline[T],
 	compare func(want, got T) error,
 ) {
 	for _, tc := range cases {
-		t.Run(tc.name(), func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			cfg, err := loadConfig(t, tc.config)
 			require.NoError(t, err)
-			if tc.env != nil {
-				osGetenv = environment(tc.env)
-				t.Cleanup(func() { osGetenv = emptyEnvironment })
-			}
 			input, err := read(filepath.Join("testdata", dir, tc.input+"_input.yaml"))
 			require.NoError(t, err)
 			ctx := client.NewContext(context.Background(), client.Info{Metadata: client.NewMetadata(tc.metadata)})
-			actual := process(ctx, cfg, input)
+			out := processOnce(t, make, ctx, tc.env, cfg, input)
+			require.Len(t, out, 1)
+			actual := out[0]
 
-			expectedFile := filepath.Join("testdata", dir, tc.name()+"_expected.yaml")
+			expectedFile := filepath.Join("testdata", dir, tc.name+"_expected.yaml")
 			if *update {
 				require.NoError(t, write(t, expectedFile, actual))
 			}

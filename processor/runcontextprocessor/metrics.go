@@ -11,48 +11,51 @@ import (
 
 // processMetrics treats each data point as a record. The exporter copies
 // resource attributes and the point's attributes into each metric envelope.
-func (rcp *runContextProcessor) processMetrics(ctx context.Context, md pmetric.Metrics) (pmetric.Metrics, error) {
-	p := rcp.plan
-	b := p.newBatch(ctx)
+func (sp *signalProcessor) processMetrics(ctx context.Context, md pmetric.Metrics) (pmetric.Metrics, error) {
+	p := sp.plan
+	if p == nil {
+		return md, errNotStarted
+	}
+	st := p.newConsumeState(ctx)
 	md.ResourceMetrics().RemoveIf(func(rm pmetric.ResourceMetrics) bool {
-		p.resolveResource(rm.Resource().Attributes(), b)
-		dropped := b.dropped
+		p.resolveResource(rm.Resource().Attributes(), st)
+		dropped := st.dropped
 		rm.ScopeMetrics().RemoveIf(func(sm pmetric.ScopeMetrics) bool {
-			before := b.dropped
+			before := st.dropped
 			sm.Metrics().RemoveIf(func(m pmetric.Metric) bool {
-				beforeMetric := b.dropped
-				return !p.applyDataPoints(m, b) && b.dropped > beforeMetric
+				beforeMetric := st.dropped
+				return !p.applyDataPoints(m, st) && st.dropped > beforeMetric
 			})
-			return b.dropped > before && sm.Metrics().Len() == 0
+			return st.dropped > before && sm.Metrics().Len() == 0
 		})
-		return b.dropped > dropped && rm.ScopeMetrics().Len() == 0
+		return st.dropped > dropped && rm.ScopeMetrics().Len() == 0
 	})
-	return md, rcp.record(ctx, b, md.ResourceMetrics().Len() == 0)
+	return md, sp.shared.reportTelemetry(ctx, st, md.ResourceMetrics().Len() == 0)
 }
 
 // applyDataPoints applies the plan to every data point of m, whatever its
 // type, and reports whether any point is left.
-func (p *plan) applyDataPoints(m pmetric.Metric, b *batch) bool {
+func (p *plan) applyDataPoints(m pmetric.Metric, st *consumeState) bool {
 	switch m.Type() {
 	case pmetric.MetricTypeGauge:
 		dps := m.Gauge().DataPoints()
-		dps.RemoveIf(func(dp pmetric.NumberDataPoint) bool { return !p.applyRecord(dp.Attributes(), b) })
+		dps.RemoveIf(func(dp pmetric.NumberDataPoint) bool { return !p.applyRecord(dp.Attributes(), st) })
 		return dps.Len() > 0
 	case pmetric.MetricTypeSum:
 		dps := m.Sum().DataPoints()
-		dps.RemoveIf(func(dp pmetric.NumberDataPoint) bool { return !p.applyRecord(dp.Attributes(), b) })
+		dps.RemoveIf(func(dp pmetric.NumberDataPoint) bool { return !p.applyRecord(dp.Attributes(), st) })
 		return dps.Len() > 0
 	case pmetric.MetricTypeHistogram:
 		dps := m.Histogram().DataPoints()
-		dps.RemoveIf(func(dp pmetric.HistogramDataPoint) bool { return !p.applyRecord(dp.Attributes(), b) })
+		dps.RemoveIf(func(dp pmetric.HistogramDataPoint) bool { return !p.applyRecord(dp.Attributes(), st) })
 		return dps.Len() > 0
 	case pmetric.MetricTypeExponentialHistogram:
 		dps := m.ExponentialHistogram().DataPoints()
-		dps.RemoveIf(func(dp pmetric.ExponentialHistogramDataPoint) bool { return !p.applyRecord(dp.Attributes(), b) })
+		dps.RemoveIf(func(dp pmetric.ExponentialHistogramDataPoint) bool { return !p.applyRecord(dp.Attributes(), st) })
 		return dps.Len() > 0
 	case pmetric.MetricTypeSummary:
 		dps := m.Summary().DataPoints()
-		dps.RemoveIf(func(dp pmetric.SummaryDataPoint) bool { return !p.applyRecord(dp.Attributes(), b) })
+		dps.RemoveIf(func(dp pmetric.SummaryDataPoint) bool { return !p.applyRecord(dp.Attributes(), st) })
 		return dps.Len() > 0
 	}
 	// A metric without a type has no points to look at.

@@ -5,7 +5,6 @@ package runcontextprocessor // import "github.com/otelcol-runcontext/otelcol-run
 
 import (
 	"fmt"
-	"os"
 	"slices"
 
 	"github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/internal/detector"
@@ -23,6 +22,9 @@ type plan struct {
 	recordScoped []int
 	// required indexes the dimensions every record must have.
 	required []int
+	// written counts the dimensions written to the telemetry, to reserve
+	// room for them in a resource's attributes at once.
+	written int
 
 	overwrite bool
 	onMissing MissingAction
@@ -35,9 +37,6 @@ type plan struct {
 	severityKey  string
 	codeLocation bool
 
-	// fromEnvironment names the environment detectors that found their
-	// platform, for the start-up log.
-	fromEnvironment []string
 	// excluded names the dimensions kept off this signal, whether or not a
 	// source provides them: the telemetry may carry them itself.
 	excluded []string
@@ -64,10 +63,9 @@ type dimension struct {
 	overwrite bool
 }
 
-// newPlan resolves cfg and the run context the detectors find, for a
-// signal whose excluded dimensions are exclude. getenv is os.Getenv outside
-// tests.
-func newPlan(cfg *Config, exclude []string, getenv func(string) string) (*plan, error) {
+// newPlan resolves cfg and the run context the detectors found, for a
+// signal whose excluded dimensions are exclude.
+func newPlan(cfg *Config, exclude []string, found []detected) (*plan, error) {
 	templates, err := compileTemplates(cfg.Dimensions, cfg.knownDimensions())
 	if err != nil {
 		return nil, err
@@ -99,7 +97,6 @@ func newPlan(cfg *Config, exclude []string, getenv func(string) string) (*plan, 
 	}
 	// Then what the telemetry carries before the environment, unless the
 	// environment is authoritative.
-	found := detect(cfg, getenv)
 	first, second := detector.Telemetry, detector.Environment
 	if cfg.EnvironmentAuthoritative {
 		first, second = second, first
@@ -140,17 +137,15 @@ func newPlan(cfg *Config, exclude []string, getenv func(string) string) (*plan, 
 		severityKey:  cfg.SeverityDimension,
 		codeLocation: cfg.CodeLocation,
 	}
-	for _, d := range found {
-		if d.kind == detector.Environment {
-			p.fromEnvironment = append(p.fromEnvironment, d.name)
-		}
-	}
 	for _, name := range b.order {
 		b.visit(p, name, false)
 	}
 	for i := range p.dims {
 		d := &p.dims[i]
 		d.excluded = !d.hidden && slices.Contains(exclude, d.name)
+		if d.writes() {
+			p.written++
+		}
 		for j := range d.sources {
 			if src := &d.sources[j]; src.kind == clientMetadata {
 				src.index = slices.Index(p.metadataKeys, src.key)
@@ -240,6 +235,3 @@ func (b *planBuilder) visit(p *plan, name string, hidden bool) int {
 	b.byName[name] = len(p.dims) - 1
 	return len(p.dims) - 1
 }
-
-// osGetenv is the environment the detectors read outside tests.
-var osGetenv = os.Getenv

@@ -12,9 +12,9 @@ import (
 	"testing"
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/plogtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/processor/processortest"
@@ -22,19 +22,15 @@ import (
 	"github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/internal/metadata"
 )
 
-// process runs one batch through a processor made from cfg and returns
-// what reached the next consumer (nothing when the whole batch was dropped).
+// process runs one batch through a processor made from cfg, in an empty
+// environment, and returns what reached the next consumer (nothing when the
+// whole batch was dropped).
 func process(t testing.TB, cfg *Config, ld plog.Logs) []plog.Logs {
 	t.Helper()
-	sink := new(consumertest.LogsSink)
-	p, err := NewFactory().CreateLogs(context.Background(), processortest.NewNopSettings(metadata.Type), cfg, sink)
-	require.NoError(t, err)
-	require.NoError(t, p.ConsumeLogs(context.Background(), ld))
-	require.NoError(t, p.Shutdown(context.Background()))
-	return sink.AllLogs()
+	return processOnce(t, logsPipeline, context.Background(), nil, cfg, ld)
 }
 
-func defaultConfig() *Config { return NewFactory().CreateDefaultConfig().(*Config) }
+func defaultConfig() *Config { return createDefaultConfig().(*Config) }
 
 // resourceValue reads a resource attribute of the first resource.
 func resourceValue(ld plog.Logs, key string) (pcommon.Value, bool) {
@@ -42,6 +38,7 @@ func resourceValue(ld plog.Logs, key string) (pcommon.Value, bool) {
 }
 
 func TestEmptyBatchesPassThrough(t *testing.T) {
+	t.Parallel()
 	for name, ld := range map[string]plog.Logs{
 		"no resources": plog.NewLogs(),
 		"empty resource": func() plog.Logs {
@@ -56,16 +53,18 @@ func TestEmptyBatchesPassThrough(t *testing.T) {
 		}(),
 	} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			want := plog.NewLogs()
 			ld.CopyTo(want)
 			out := process(t, defaultConfig(), ld)
 			require.Len(t, out, 1)
-			assert.Equal(t, want.ResourceLogs().Len(), out[0].ResourceLogs().Len())
+			require.NoError(t, plogtest.CompareLogs(want, out[0]))
 		})
 	}
 }
 
 func TestRecordsWithoutAttributesGetTheContext(t *testing.T) {
+	t.Parallel()
 	ld := plog.NewLogs()
 	rl := ld.ResourceLogs().AppendEmpty()
 	rl.Resource().Attributes().PutStr("cicd.pipeline.run.id", "run-1")
@@ -84,6 +83,7 @@ func TestRecordsWithoutAttributesGetTheContext(t *testing.T) {
 // Values are passed on whole: the exporter, not the processor, applies
 // Application Insights' 8192-character limit.
 func TestLongValuesArePassedOnWhole(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("r", 20000)
 	ld := plog.NewLogs()
 	rl := ld.ResourceLogs().AppendEmpty()
@@ -96,6 +96,7 @@ func TestLongValuesArePassedOnWhole(t *testing.T) {
 }
 
 func TestNonStringSourcesAreWrittenAsStrings(t *testing.T) {
+	t.Parallel()
 	ld := plog.NewLogs()
 	rl := ld.ResourceLogs().AppendEmpty()
 	attrs := rl.Resource().Attributes()
@@ -124,6 +125,7 @@ func TestNonStringSourcesAreWrittenAsStrings(t *testing.T) {
 }
 
 func TestInvalidUTF8IsPassedOn(t *testing.T) {
+	t.Parallel()
 	bad := "run-\xff\xfe"
 	ld := plog.NewLogs()
 	rl := ld.ResourceLogs().AppendEmpty()
@@ -134,9 +136,15 @@ func TestInvalidUTF8IsPassedOn(t *testing.T) {
 	out := process(t, defaultConfig(), ld)
 	v, _ := resourceValue(out[0], "parent_run_id")
 	assert.Equal(t, bad, v.Str())
+	// An unknown severity text is passed on in upper case; invalid UTF-8
+	// becomes the replacement character, which JSON can carry.
+	level, ok := out[0].ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Attributes().Get("Level")
+	require.True(t, ok)
+	assert.Equal(t, "\uFFFD", level.Str())
 }
 
 func TestThousandsOfAttributes(t *testing.T) {
+	t.Parallel()
 	cfg := defaultConfig()
 	cfg.Dimensions = map[string]DimensionConfig{"step_id": {From: []string{"attributes.a4999"}}}
 	ld := plog.NewLogs()
@@ -155,6 +163,7 @@ func TestThousandsOfAttributes(t *testing.T) {
 // When every record is dropped nothing is passed on, and no error reaches
 // the receiver: the drop was asked for.
 func TestDroppingEveryRecordPassesNothingOn(t *testing.T) {
+	t.Parallel()
 	cfg := defaultConfig()
 	cfg.Required = []string{"parent_run_id"}
 	cfg.OnMissing = MissingDrop
@@ -188,20 +197,16 @@ func FuzzLogs(f *testing.F) {
 		cfg.Overwrite = overwrite
 		in := ld.LogRecordCount()
 
-		sink := new(consumertest.LogsSink)
-		p, err := NewFactory().CreateLogs(context.Background(), processortest.NewNopSettings(metadata.Type), cfg, sink)
-		require.NoError(t, err)
-		require.NoError(t, p.ConsumeLogs(context.Background(), ld))
-		require.NoError(t, p.Shutdown(context.Background()))
+		passed := process(t, cfg, ld)
 
 		out := 0
-		for _, l := range sink.AllLogs() {
+		for _, l := range passed {
 			out += l.LogRecordCount()
 		}
 		// Records lacking a required dimension are dropped and counted;
 		// every record passed on carries both.
 		require.LessOrEqual(t, out, in)
-		for _, l := range sink.AllLogs() {
+		for _, l := range passed {
 			for i := 0; i < l.ResourceLogs().Len(); i++ {
 				rl := l.ResourceLogs().At(i)
 				for j := 0; j < rl.ScopeLogs().Len(); j++ {
@@ -226,12 +231,11 @@ func hasValue(attrs pcommon.Map, key string) bool {
 // Receivers call a processor from many goroutines at once: the plan is
 // shared and read-only, each call has its own scratch state.
 func TestConcurrentBatches(t *testing.T) {
+	t.Parallel()
 	cfg, err := loadConfig(t, "fuzz")
 	require.NoError(t, err)
 	cfg.OnMissing = MissingKeep
-	sink := new(consumertest.LogsSink)
-	p, err := NewFactory().CreateLogs(context.Background(), processortest.NewNopSettings(metadata.Type), cfg, sink)
-	require.NoError(t, err)
+	consume, out := started(t, logsPipeline, testFactory(nil), processortest.NewNopSettings(metadata.Type), cfg)
 	input, err := golden.ReadLogs(filepath.Join("testdata", "logs", "templates_input.yaml"))
 	require.NoError(t, err)
 
@@ -242,11 +246,14 @@ func TestConcurrentBatches(t *testing.T) {
 			for range batches {
 				ld := plog.NewLogs()
 				input.CopyTo(ld)
-				assert.NoError(t, p.ConsumeLogs(context.Background(), ld))
+				assert.NoError(t, consume(context.Background(), ld))
 			}
 		})
 	}
 	wg.Wait()
-	require.NoError(t, p.Shutdown(context.Background()))
-	assert.Equal(t, goroutines*batches*input.LogRecordCount(), sink.LogRecordCount())
+	records := 0
+	for _, ld := range out() {
+		records += ld.LogRecordCount()
+	}
+	assert.Equal(t, goroutines*batches*input.LogRecordCount(), records)
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
-	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
@@ -22,6 +21,7 @@ import (
 // The cicd input has 11 records; the last resource's one record has a
 // parent_run_id of its own but no step_id.
 func TestTelemetryCountsMissingAndDropped(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		config      string
 		wantDropped int64
@@ -36,11 +36,12 @@ func TestTelemetryCountsMissingAndDropped(t *testing.T) {
 			t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
 			cfg, err := loadConfig(t, tt.config)
 			require.NoError(t, err)
-			p, err := NewFactory().CreateLogs(context.Background(), metadatatest.NewSettings(tel), cfg, new(consumertest.LogsSink))
+			p, consume, _, err := logsPipeline(testFactory(nil), metadatatest.NewSettings(tel), cfg)
 			require.NoError(t, err)
+			require.NoError(t, p.Start(context.Background(), componenttest.NewNopHost()))
 			input, err := golden.ReadLogs(filepath.Join("testdata", "logs", "cicd_input.yaml"))
 			require.NoError(t, err)
-			require.NoError(t, p.ConsumeLogs(context.Background(), input))
+			require.NoError(t, consume(context.Background(), input))
 			require.NoError(t, p.Shutdown(context.Background()))
 
 			metadatatest.AssertEqualProcessorRuncontextRecordsProcessed(t, tel,

@@ -110,6 +110,18 @@ func (t *template) render(values []string) string {
 	return b.String()
 }
 
+// differs reports whether any value the template names differs between the
+// record and its resource, that is whether rendering for the record could
+// give another result.
+func (t *template) differs(record, resource []string) bool {
+	for _, s := range t.segments {
+		if s.ref != "" && record[s.dim] != resource[s.dim] {
+			return true
+		}
+	}
+	return false
+}
+
 // compileTemplates parses every template in dims and checks that each names
 // only known dimensions or valid sources, and that no template depends on
 // itself, directly or through others.

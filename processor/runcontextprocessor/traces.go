@@ -11,20 +11,23 @@ import (
 
 // processTraces treats each span as a record. The exporter copies resource
 // attributes into every request, dependency and span event it makes.
-func (rcp *runContextProcessor) processTraces(ctx context.Context, td ptrace.Traces) (ptrace.Traces, error) {
-	p := rcp.plan
-	b := p.newBatch(ctx)
+func (sp *signalProcessor) processTraces(ctx context.Context, td ptrace.Traces) (ptrace.Traces, error) {
+	p := sp.plan
+	if p == nil {
+		return td, errNotStarted
+	}
+	st := p.newConsumeState(ctx)
 	td.ResourceSpans().RemoveIf(func(rs ptrace.ResourceSpans) bool {
-		p.resolveResource(rs.Resource().Attributes(), b)
-		dropped := b.dropped
+		p.resolveResource(rs.Resource().Attributes(), st)
+		dropped := st.dropped
 		rs.ScopeSpans().RemoveIf(func(ss ptrace.ScopeSpans) bool {
-			before := b.dropped
+			before := st.dropped
 			ss.Spans().RemoveIf(func(span ptrace.Span) bool {
-				return !p.applyRecord(span.Attributes(), b)
+				return !p.applyRecord(span.Attributes(), st)
 			})
-			return b.dropped > before && ss.Spans().Len() == 0
+			return st.dropped > before && ss.Spans().Len() == 0
 		})
-		return b.dropped > dropped && rs.ScopeSpans().Len() == 0
+		return st.dropped > dropped && rs.ScopeSpans().Len() == 0
 	})
-	return td, rcp.record(ctx, b, td.ResourceSpans().Len() == 0)
+	return td, sp.shared.reportTelemetry(ctx, st, td.ResourceSpans().Len() == 0)
 }

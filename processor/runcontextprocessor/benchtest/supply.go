@@ -1,7 +1,7 @@
 // Copyright otelcol-runcontext authors
 // SPDX-License-Identifier: Apache-2.0
 
-package runcontextbench // import "github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/runcontextbench"
+package benchtest // import "github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/benchtest"
 
 import (
 	"context"

@@ -1,12 +1,14 @@
 // Copyright otelcol-runcontext authors
 // SPDX-License-Identifier: Apache-2.0
 
-// Package runcontextbench makes the batches the runcontext processor is
-// benchmarked on, so that its own benchmarks and the comparisons with other
-// processors (internal/comparison) measure exactly the same data: a gateway's
-// batch of steps (resources) with their run context in CICD resource
-// attributes, and records with the attributes SDKs set.
-package runcontextbench // import "github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/runcontextbench"
+// Package benchtest is a test helper, like the collector's processortest:
+// it makes the batches the runcontext processor is benchmarked on, and the
+// timing loop, so that its own benchmarks and the comparisons with other
+// processors (internal/comparison) measure exactly the same data: a
+// gateway's batch of steps (resources) with their run context in CICD
+// resource attributes, and records with the attributes SDKs set. It imports
+// testing; nothing but benchmarks may import it.
+package benchtest // import "github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/benchtest"
 
 import (
 	"fmt"
