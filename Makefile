@@ -12,13 +12,14 @@ run: build
 	$(COLLECTOR) --config config/local.yaml
 
 build:
-	$(GO) -C cmd/otelcol-runcontext build -o $(COLLECTOR) .
+	$(GO) build -o $(COLLECTOR) ./cmd/otelcol-runcontext
 
 test:
 	./scripts/test.sh
 
-# Regenerates all generated code: the processor's mdatagen files and the
-# distribution under cmd/otelcol-runcontext from builder-config.yaml.
+# Regenerates all generated code: the components' mdatagen files, and the
+# distribution (cmd/otelcol-runcontext and the root go.mod) from
+# builder-config.yaml.
 generate: tools
 	./scripts/generate.sh
 
@@ -27,8 +28,8 @@ generate: tools
 check-generated: generate
 	@git diff --exit-code || \
 		(echo "generated code is out of date: run 'make generate' and commit" >&2; exit 1)
-	@test -z "$$(git status --porcelain --untracked-files=all -- cmd processor)" || \
-		(git status --short -- cmd processor; echo "generate left untracked files" >&2; exit 1)
+	@test -z "$$(git status --porcelain --untracked-files=all -- go.mod go.sum cmd processor extension)" || \
+		(git status --short -- go.mod go.sum cmd processor extension; echo "generate left untracked files" >&2; exit 1)
 
 # Builds a second, minimal collector that composes the processor by path,
 # as a user's own build would, and checks that it starts.

@@ -10,8 +10,20 @@ for meta in processor/*/metadata.yaml extension/*/metadata.yaml; do
 	(cd "$(dirname "$meta")" && "$BIN/mdatagen" metadata.yaml)
 done
 
-# The distribution from builder-config.yaml; `make build` compiles it.
-mkdir -p cmd/otelcol-runcontext
-"$BIN/builder" --config builder-config.yaml --skip-compilation
+# The distribution from builder-config.yaml. The builder writes main and the
+# component list to cmd/otelcol-runcontext, with a go.mod of its own that it
+# tidies there. The distribution is the root module (its main in
+# cmd/otelcol-runcontext, its e2e tests in internal/e2e): lift that go.mod to
+# the root, with the local replace paths made relative to the root, then
+# tidy the root, which adds what the root's own tests import.
+dist=cmd/otelcol-runcontext
+rm -f "$dist/go.mod" "$dist/go.sum"
+"$BIN/builder" --config builder-config.yaml --skip-compilation >.build-generate.log 2>&1 ||
+	{ cat .build-generate.log; rm -f .build-generate.log; exit 1; }
+rm -f .build-generate.log
+sed -e 's#=> \.\./\.\./#=> ./#' -e '/^\/\/ Code generated/d' "$dist/go.mod" >go.mod
+mv "$dist/go.sum" go.sum
+rm "$dist/go.mod"
+go mod tidy
 # The builder does not gofmt what it writes; the repository's Go is gofmt'ed.
-gofmt -w cmd/otelcol-runcontext
+gofmt -w "$dist"

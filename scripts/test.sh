@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test of every Go module in the repository, then builds the
-# composed collector of examples/compose. This is the README's test command
+# Runs every test of every Go module in the repository (the root module is
+# the distribution, with its e2e tests; the components, the track protocol
+# and the example step are modules of their own), then builds the composed
+# collector of examples/compose. This is the README's test command
 # and what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,14 +16,15 @@ if [ -n "$unformatted" ]; then
 	exit 1
 fi
 
-# Tests that start the real binary need it built from this checkout.
+# Compile the distribution first: the e2e tests build it from this checkout,
+# and a cold build inside a test would eat into go test's timeout.
 make --no-print-directory build
 
 status=0
 while IFS= read -r mod; do
 	dir="$(dirname "$mod")"
 	echo "== $dir"
-	if ! (cd "$dir" && go vet ./... && go test -count=1 ./...); then
+	if ! (cd "$dir" && go vet ./... && go test -count=1 -timeout 20m ./...); then
 		status=1
 	fi
 done < <(git ls-files --cached --others --exclude-standard -- '*go.mod' | grep -v '^internal/tools/' | sort)

@@ -14,7 +14,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension/ingestion"
+	"github.com/otelcol-runcontext/otelcol-runcontext/internal/trackprotocol"
 )
 
 // trackAnswer is ingestion's answer to one track request.
@@ -22,7 +22,7 @@ type trackAnswer struct {
 	status     int
 	retryAfter time.Duration // 0 when absent
 	parsed     bool          // whether the body was ingestion's JSON
-	body       ingestion.Response
+	body       trackprotocol.Response
 }
 
 func readAnswer(status int, header http.Header, body []byte, now time.Time) trackAnswer {
@@ -53,13 +53,6 @@ func (a trackAnswer) allAccepted() bool {
 // hasItemErrors reports whether the answer says, item by item, what failed.
 func (a trackAnswer) hasItemErrors() bool { return a.parsed && len(a.body.Errors) > 0 }
 
-// retryableRequest is whether a whole request that failed with code is
-// worth sending again: the item codes, and the gateway errors a proxy on
-// the way may answer.
-func retryableRequest(code int) bool {
-	return ingestion.RetryableStatus(code) || code == http.StatusBadGateway || code == http.StatusGatewayTimeout
-}
-
 // itemSummary counts an answer's item errors by status code.
 type itemSummary struct {
 	byStatus map[int]int
@@ -68,11 +61,11 @@ type itemSummary struct {
 	messages []string // the first few distinct ones
 }
 
-func summarizeItems(errs []ingestion.ItemError) itemSummary {
+func summarizeItems(errs []trackprotocol.ItemError) itemSummary {
 	s := itemSummary{byStatus: map[int]int{}}
 	for _, e := range errs {
 		s.byStatus[e.StatusCode]++
-		if ingestion.RetryableStatus(e.StatusCode) {
+		if trackprotocol.RetryableItem(e.StatusCode) {
 			s.retry++
 		} else {
 			s.rejected++

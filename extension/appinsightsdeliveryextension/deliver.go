@@ -19,7 +19,7 @@ import (
 
 	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/metadata"
 	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/spool"
-	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension/ingestion"
+	"github.com/otelcol-runcontext/otelcol-runcontext/internal/trackprotocol"
 )
 
 // Reasons items are dropped, the reason attribute of items_dropped.
@@ -189,7 +189,7 @@ func (d *deliverer) deliver(ctx context.Context, b spool.Batch) (retryAfter time
 		// send all of it again, duplicates rather than losses.
 		d.telemetry.AppinsightsDeliveryItemsRetried.Add(ctx, int64(b.Items))
 		return a.retryAfter, []zap.Field{zap.Int("status", a.status), zap.String("answer", "partial success without item errors")}
-	case retryableRequest(a.status):
+	case trackprotocol.RetryableRequest(a.status):
 		// Whatever the body says item by item, the status is the
 		// request's: all of it is sent again.
 		d.telemetry.AppinsightsDeliveryItemsRetried.Add(ctx, int64(b.Items))
@@ -232,27 +232,27 @@ func (d *deliverer) send(ctx context.Context, b spool.Batch, body []byte) (track
 // deliverPart handles an answer that failed some items: the rejected ones
 // are dropped, the retryable ones stay in the spool, alone.
 func (d *deliverer) deliverPart(ctx context.Context, b spool.Batch, body []byte, a trackAnswer) (time.Duration, []zap.Field) {
-	lines, err := envelopeLines(b.Encoding(), body)
+	lines, err := trackprotocol.DecodeItems(b.Encoding(), body)
 	if err != nil {
 		d.logger.Error("Dropped a spooled batch that could not be decoded", zap.Int("items", b.Items), zap.Error(err))
 		d.remove(b, reasonUnreadable)
 		return 0, nil
 	}
-	failed := make(map[int]ingestion.ItemError, len(a.body.Errors))
+	failed := make(map[int]trackprotocol.ItemError, len(a.body.Errors))
 	for _, e := range a.body.Errors {
 		if e.Index >= 0 && e.Index < len(lines) {
 			failed[e.Index] = e
 		}
 	}
 	var keep [][]byte
-	errs := make([]ingestion.ItemError, 0, len(failed))
+	errs := make([]trackprotocol.ItemError, 0, len(failed))
 	for i, line := range lines {
 		e, ok := failed[i]
 		if !ok {
 			continue
 		}
 		errs = append(errs, e)
-		if ingestion.RetryableStatus(e.StatusCode) {
+		if trackprotocol.RetryableItem(e.StatusCode) {
 			keep = append(keep, line)
 		}
 	}
@@ -267,7 +267,7 @@ func (d *deliverer) deliverPart(ctx context.Context, b spool.Batch, body []byte,
 		d.removeDelivered(b)
 		return 0, nil
 	}
-	rest, err := encodeLines(b.Encoding(), keep)
+	rest, err := trackprotocol.EncodeItems(b.Encoding(), keep)
 	if err == nil {
 		_, err = d.spool.Replace(b, rest, len(keep))
 	}

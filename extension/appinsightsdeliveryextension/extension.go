@@ -18,13 +18,14 @@ import (
 
 	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/metadata"
 	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/spool"
+	"github.com/otelcol-runcontext/otelcol-runcontext/internal/trackprotocol"
 )
 
 type deliveryExtension struct {
 	cfg       *Config
 	logger    *zap.Logger
 	telemetry *metadata.TelemetryBuilder
-	inFlight  *inFlight
+	activity  *trackprotocol.Activity
 
 	// With a spool only, from Start on.
 	spool        *spool.Spool
@@ -36,7 +37,7 @@ type deliveryExtension struct {
 }
 
 func newDeliveryExtension(cfg *Config, set component.TelemetrySettings) (*deliveryExtension, error) {
-	e := &deliveryExtension{cfg: cfg, logger: set.Logger, inFlight: newInFlight()}
+	e := &deliveryExtension{cfg: cfg, logger: set.Logger, activity: trackprotocol.NewActivity()}
 	tb, err := metadata.NewTelemetryBuilder(set)
 	if err != nil {
 		return nil, err
@@ -112,10 +113,10 @@ func (e *deliveryExtension) GetHTTPRoundTripper(context.Context) (extensionmiddl
 	return func(_ context.Context, next http.RoundTripper) (http.RoundTripper, error) {
 		direct := &passThrough{next: next, logger: e.logger}
 		if e.deliverer == nil {
-			return &counted{next: direct, inFlight: e.inFlight}, nil
+			return &counted{next: direct, activity: e.activity}, nil
 		}
 		e.deliverer.setTransport(next)
-		return &counted{next: &intake{ext: e, next: direct}, inFlight: e.inFlight}, nil
+		return &counted{next: &intake{ext: e, next: direct}, activity: e.activity}, nil
 	}, nil
 }
 
@@ -130,8 +131,7 @@ func (e *deliveryExtension) Shutdown(ctx context.Context) error {
 	defer cancel()
 	// The quiet period counts from now, not from the last request: the
 	// exporter's final flush may follow a long idle time.
-	e.inFlight.touch()
-	if n := e.inFlight.wait(ctx, quietPeriod); n > 0 {
+	if n := e.activity.WaitQuiet(ctx, quietPeriod); n > 0 {
 		e.logger.Error("Shutdown timed out with track requests still in flight; their telemetry may be lost",
 			zap.Int("requests", n), zap.Duration("shutdown_timeout", e.cfg.ShutdownTimeout))
 	}
@@ -163,11 +163,11 @@ const quietPeriod = 250 * time.Millisecond
 // counted tracks the requests under way, for Shutdown.
 type counted struct {
 	next     http.RoundTripper
-	inFlight *inFlight
+	activity *trackprotocol.Activity
 }
 
 func (c *counted) RoundTrip(req *http.Request) (*http.Response, error) {
-	c.inFlight.start()
-	defer c.inFlight.done()
+	c.activity.Start()
+	defer c.activity.Done()
 	return c.next.RoundTrip(req)
 }

@@ -156,7 +156,7 @@ func TestShutdownWaitsForTheLastFlush(t *testing.T) {
 func TestShutdownGivesUpAfterItsTimeout(t *testing.T) {
 	core, logs := observer.New(zapcore.DebugLevel)
 	e := newTestExtension(t, &Config{ShutdownTimeout: 300 * time.Millisecond}, zap.New(core))
-	e.inFlight.start() // a request that never ends
+	e.activity.Start() // a request that never ends
 	start := time.Now()
 	require.NoError(t, e.Shutdown(context.Background()))
 	assert.Less(t, time.Since(start), 3*time.Second)

@@ -34,7 +34,7 @@ require (
 	github.com/mitchellh/reflectwalk v1.0.2 // indirect
 	github.com/modern-go/concurrent v0.0.0-20180306012644-bacd9c7ef1dd // indirect
 	github.com/modern-go/reflect2 v1.0.3-0.20250322232337-35a7c28c31ee // indirect
-	github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension v0.0.0
+	github.com/otelcol-runcontext/otelcol-runcontext/internal/trackprotocol v0.0.0
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
 	go.opentelemetry.io/collector/featuregate v1.67.0 // indirect
 	go.opentelemetry.io/collector/internal/componentalias v0.161.0 // indirect
@@ -51,4 +51,4 @@ require (
 	google.golang.org/protobuf v1.36.12 // indirect
 )
 
-replace github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension => ../appinsightsingestionextension
+replace github.com/otelcol-runcontext/otelcol-runcontext/internal/trackprotocol => ../../internal/trackprotocol

@@ -7,17 +7,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/spool"
-	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension/ingestion"
+	"github.com/otelcol-runcontext/otelcol-runcontext/internal/trackprotocol"
 )
 
 // intake answers the exporter's track requests from the spool: it writes
@@ -33,7 +31,7 @@ type intake struct {
 
 func (in *intake) RoundTrip(req *http.Request) (*http.Response, error) {
 	e := in.ext
-	if req.Method != http.MethodPost || !strings.HasSuffix(req.URL.Path, "/track") || e.intakeClosed.Load() {
+	if !trackprotocol.IsTrackRequest(req) || e.intakeClosed.Load() {
 		return in.next.RoundTrip(req)
 	}
 	if req.Header.Get("Authorization") != "" {
@@ -44,12 +42,11 @@ func (in *intake) RoundTrip(req *http.Request) (*http.Response, error) {
 		})
 		return in.next.RoundTrip(req)
 	}
-	body, err := readBody(req)
+	body, err := drainBody(req)
 	if err != nil {
 		return nil, err
 	}
-	encoding := req.Header.Get("Content-Encoding")
-	lines, err := envelopeLines(encoding, body)
+	lines, err := trackprotocol.DecodeItems(req.Header.Get("Content-Encoding"), body)
 	if err != nil {
 		e.logger.Warn("Could not read a track request; sending it on without the spool", zap.Error(err))
 		return in.next.RoundTrip(withBody(req, body))
@@ -88,16 +85,14 @@ func replayable(h http.Header) http.Header {
 	return out
 }
 
-func readBody(req *http.Request) ([]byte, error) {
+// drainBody reads and closes the request's body, which the request then
+// no longer has: withBody gives it back.
+func drainBody(req *http.Request) ([]byte, error) {
 	if req.Body == nil {
 		return nil, nil
 	}
 	defer req.Body.Close()
-	body, err := io.ReadAll(req.Body)
-	if err != nil {
-		return nil, fmt.Errorf("read track request: %w", err)
-	}
-	return body, nil
+	return trackprotocol.ReadBody(req.Body)
 }
 
 func withBody(req *http.Request, body []byte) *http.Request {
@@ -118,7 +113,7 @@ func itemsOf(batches []spool.Batch) int {
 // acceptedAll is ingestion's answer that every item was accepted, which
 // ApplicationInsights-Go counts as delivered.
 func acceptedAll(req *http.Request, items int) *http.Response {
-	body, _ := json.Marshal(ingestion.Response{ItemsReceived: items, ItemsAccepted: items, Errors: []ingestion.ItemError{}})
+	body, _ := json.Marshal(trackprotocol.AcceptedAll(items))
 	return &http.Response{
 		Status:        "200 OK",
 		StatusCode:    http.StatusOK,

@@ -11,7 +11,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension/ingestion"
+	"github.com/otelcol-runcontext/otelcol-runcontext/internal/trackprotocol"
 )
 
 // passThrough sends a request on unchanged and logs the answers that did
@@ -50,7 +50,7 @@ func (p *passThrough) report(a trackAnswer) {
 	}
 	if !a.hasItemErrors() {
 		p.logger.Error("Application Insights rejected a track request",
-			zap.Int("status", a.status), zap.Bool("retried", ingestion.RetryableStatus(a.status)))
+			zap.Int("status", a.status), zap.Bool("retried", trackprotocol.RetryableItem(a.status)))
 		return
 	}
 	s := summarizeItems(a.body.Errors)

@@ -29,8 +29,8 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/metadatatest"
-	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension/ingestion"
-	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension/ingestiontest"
+	"github.com/otelcol-runcontext/otelcol-runcontext/internal/trackprotocol"
+	"github.com/otelcol-runcontext/otelcol-runcontext/internal/trackprotocol/tracktest"
 )
 
 // spooled is the extension with a spool in a test's folder, wrapping a
@@ -81,18 +81,31 @@ func (s *spooled) shutdown(t *testing.T) {
 }
 
 func envelope(id string) string {
-	return `{"name":"Microsoft.ApplicationInsights.Message","time":"2026-11-27T10:00:00Z","iKey":"` + ingestiontest.InstrumentationKey +
-		`","data":{"baseType":"MessageData","baseData":{"message":"` + id + `"}}}`
+	return `{"name":"Microsoft.ApplicationInsights.Message","time":"2026-11-27T10:00:00Z","iKey":"11111111-2222-3333-4444-555555555555","data":{"baseType":"MessageData","baseData":{"message":"` + id + `"}}}`
+}
+
+// message is an accepted envelope's message: the id the test gave it.
+func message(t *testing.T, item []byte) string {
+	t.Helper()
+	var env struct {
+		Data struct {
+			BaseData struct {
+				Message string `json:"message"`
+			} `json:"baseData"`
+		} `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal(item, &env))
+	return env.Data.BaseData.Message
 }
 
 // track sends ids as one gzip'd track request, as ApplicationInsights-Go
 // does, and returns the answer's status and body.
-func (s *spooled) track(t *testing.T, url string, ids ...string) (int, ingestion.Response) {
+func (s *spooled) track(t *testing.T, url string, ids ...string) (int, trackprotocol.Response) {
 	t.Helper()
 	resp, err := s.rt.RoundTrip(gzipTrack(t, url, ids...))
 	require.NoError(t, err)
 	defer resp.Body.Close()
-	var body ingestion.Response
+	var body trackprotocol.Response
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
 	return resp.StatusCode, body
 }
@@ -106,17 +119,17 @@ func ids(prefix string, n int) []string {
 }
 
 // received counts how often the endpoint stored each message.
-func received(t *testing.T, ingest *ingestiontest.Server) map[string]int {
+func received(t *testing.T, ingest *tracktest.Server) map[string]int {
 	t.Helper()
 	counts := map[string]int{}
-	for _, e := range ingest.Envelopes(t) {
-		counts[e.Data.BaseData.Message]++
+	for _, item := range ingest.Accepted() {
+		counts[message(t, item)]++
 	}
 	return counts
 }
 
 // waitReceived waits until the endpoint holds every id.
-func waitReceived(t *testing.T, ingest *ingestiontest.Server, want []string) map[string]int {
+func waitReceived(t *testing.T, ingest *tracktest.Server, want []string) map[string]int {
 	t.Helper()
 	var got map[string]int
 	require.Eventually(t, func() bool {
@@ -166,13 +179,13 @@ func (s *spooled) spoolFiles(t *testing.T) int {
 }
 
 func TestSpoolAnswersAcceptedAndDelivers(t *testing.T) {
-	ingest := ingestiontest.New(t)
+	ingest := tracktest.New(t)
 	s := startSpooled(t, fastRetries(t.TempDir()))
 	sent := ids("ok", 3)
 
 	status, answer := s.track(t, ingest.URL, sent...)
 	assert.Equal(t, http.StatusOK, status)
-	assert.Equal(t, ingestion.Response{ItemsReceived: 3, ItemsAccepted: 3, Errors: []ingestion.ItemError{}}, answer)
+	assert.Equal(t, trackprotocol.Response{ItemsReceived: 3, ItemsAccepted: 3, Errors: []trackprotocol.ItemError{}}, answer)
 
 	assertOnce(t, waitReceived(t, ingest, sent), sent)
 	require.Eventually(t, func() bool { return s.counter(t, "appinsights_delivery_items_delivered") == 3 }, 5*time.Second, 10*time.Millisecond)
@@ -183,7 +196,7 @@ func TestSpoolAnswersAcceptedAndDelivers(t *testing.T) {
 // The endpoint is down: the exporter is answered at once, the request is
 // on disk, and it is delivered once the endpoint is back.
 func TestSpoolDeliversAfterAnOutage(t *testing.T) {
-	ingest := ingestiontest.New(t)
+	ingest := tracktest.New(t)
 	ingest.Down()
 	s := startSpooled(t, fastRetries(t.TempDir()))
 	sent := append(ids("a", 5), ids("b", 5)...)
@@ -204,19 +217,19 @@ func TestSpoolDeliversAfterAnOutage(t *testing.T) {
 	require.Eventually(t, func() bool { return s.logs.FilterMessage("Delivering to Application Insights again").Len() == 1 }, 5*time.Second, 10*time.Millisecond)
 }
 
-func messagesInOrder(t *testing.T, ingest *ingestiontest.Server) []string {
+func messagesInOrder(t *testing.T, ingest *tracktest.Server) []string {
 	t.Helper()
 	var out []string
-	for _, e := range ingest.Envelopes(t) {
-		out = append(out, e.Data.BaseData.Message)
+	for _, item := range ingest.Accepted() {
+		out = append(out, message(t, item))
 	}
 	return out
 }
 
 func TestSpoolRetriesServiceUnavailable(t *testing.T) {
-	ingest := ingestiontest.New(t)
-	ingest.Inject(ingestiontest.Fault{Status: http.StatusServiceUnavailable, Requests: 4})
-	ingest.Inject(ingestiontest.Fault{CloseConnection: true})
+	ingest := tracktest.New(t)
+	ingest.Inject(tracktest.Fault{Status: http.StatusServiceUnavailable, Requests: 4})
+	ingest.Inject(tracktest.Fault{CloseConnection: true})
 	s := startSpooled(t, fastRetries(t.TempDir()))
 	sent := ids("burst", 4)
 
@@ -229,9 +242,9 @@ func TestSpoolRetriesServiceUnavailable(t *testing.T) {
 // 429 with Retry-After: the next attempt waits as long as ingestion asks,
 // though the backoff alone would be far shorter.
 func TestSpoolHonoursRetryAfter(t *testing.T) {
-	ingest := ingestiontest.New(t)
+	ingest := tracktest.New(t)
 	const retryAfter = 2 * time.Second
-	ingest.Inject(ingestiontest.Fault{Status: http.StatusTooManyRequests, RetryAfter: retryAfter})
+	ingest.Inject(tracktest.Fault{Status: http.StatusTooManyRequests, RetryAfter: retryAfter})
 	s := startSpooled(t, fastRetries(t.TempDir()))
 	sent := ids("throttled", 2)
 
@@ -256,7 +269,7 @@ func TestParseRetryAfter(t *testing.T) {
 // 206: accepted items are done, rejected ones dropped and counted, and only
 // the retryable ones are sent again.
 func TestSpoolResendsOnlyRetryableItems(t *testing.T) {
-	ingest := ingestiontest.New(t)
+	ingest := tracktest.New(t)
 	var mu sync.Mutex
 	busy := map[string]bool{}
 	ingest.FailItems(func(_ int, envelope []byte) int {
@@ -297,7 +310,9 @@ func TestSpoolResendsOnlyRetryableItems(t *testing.T) {
 // A wrong instrumentation key: every item is rejected for good, dropped,
 // counted, and the spool does not keep sending it.
 func TestSpoolDropsWhatIsRejectedForGood(t *testing.T) {
-	ingest := ingestiontest.New(t, ingestiontest.WithInstrumentationKey("another-key"))
+	ingest := tracktest.New(t)
+	// What ingestion answers an envelope with another resource's key.
+	ingest.FailItems(func(int, []byte) int { return http.StatusBadRequest })
 	s := startSpooled(t, fastRetries(t.TempDir()))
 	s.track(t, ingest.URL, ids("wrongkey", 3)...)
 	require.Eventually(t, func() bool { return s.counter(t, "appinsights_delivery_items_dropped", reasonRejected) == 3 }, 5*time.Second, 10*time.Millisecond)
@@ -308,7 +323,7 @@ func TestSpoolDropsWhatIsRejectedForGood(t *testing.T) {
 // Shutdown while ingestion is down leaves the spool on disk; the next
 // start delivers it.
 func TestSpoolSurvivesRestart(t *testing.T) {
-	ingest := ingestiontest.New(t)
+	ingest := tracktest.New(t)
 	ingest.Down()
 	dir := t.TempDir()
 	cfg := fastRetries(dir)
@@ -332,8 +347,8 @@ func TestSpoolSurvivesRestart(t *testing.T) {
 
 // Shutdown delivers what the spool holds when ingestion is reachable.
 func TestShutdownDeliversTheSpool(t *testing.T) {
-	ingest := ingestiontest.New(t)
-	ingest.Inject(ingestiontest.Fault{Delay: 300 * time.Millisecond, Requests: 3})
+	ingest := tracktest.New(t)
+	ingest.Inject(tracktest.Fault{Delay: 300 * time.Millisecond, Requests: 3})
 	s := startSpooled(t, fastRetries(t.TempDir()))
 	sent := ids("last", 9)
 	for i := 0; i < 9; i += 3 {
@@ -347,7 +362,7 @@ func TestShutdownDeliversTheSpool(t *testing.T) {
 // A full spool drops its oldest requests, counts them, and keeps taking
 // new ones.
 func TestSpoolFullDropsOldest(t *testing.T) {
-	ingest := ingestiontest.New(t)
+	ingest := tracktest.New(t)
 	ingest.Down()
 	cfg := fastRetries(t.TempDir())
 	cfg.Spool.MaxBytes = 2000
@@ -380,7 +395,7 @@ func TestSpoolFullDropsOldest(t *testing.T) {
 
 // Telemetry older than max_age is dropped rather than sent.
 func TestSpoolExpiresOldTelemetry(t *testing.T) {
-	ingest := ingestiontest.New(t)
+	ingest := tracktest.New(t)
 	ingest.Down()
 	cfg := fastRetries(t.TempDir())
 	cfg.Spool.MaxAge = 300 * time.Millisecond
@@ -393,7 +408,7 @@ func TestSpoolExpiresOldTelemetry(t *testing.T) {
 
 // What the spool holds is visible as telemetry while it waits.
 func TestSpoolGauges(t *testing.T) {
-	ingest := ingestiontest.New(t)
+	ingest := tracktest.New(t)
 	ingest.Down()
 	s := startSpooled(t, fastRetries(t.TempDir()))
 	s.track(t, ingest.URL, ids("g", 7)...)
@@ -414,7 +429,7 @@ func TestSpoolGauges(t *testing.T) {
 // A request the spool cannot read (not gzip as it claims) is sent on as
 // it came, not lost.
 func TestSpoolPassesOnWhatItCannotRead(t *testing.T) {
-	ingest := ingestiontest.New(t)
+	ingest := tracktest.New(t)
 	s := startSpooled(t, fastRetries(t.TempDir()))
 	req, err := http.NewRequest(http.MethodPost, ingest.URL+"v2.1/track", strings.NewReader(envelope("plain")))
 	require.NoError(t, err)
@@ -429,7 +444,7 @@ func TestSpoolPassesOnWhatItCannotRead(t *testing.T) {
 // Ingestion may redirect to a regional endpoint; the spool follows, as
 // the exporter's own HTTP client would.
 func TestSpoolFollowsRedirects(t *testing.T) {
-	ingest := ingestiontest.New(t)
+	ingest := tracktest.New(t)
 	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, ingest.URL+"v2.1/track", http.StatusPermanentRedirect)
 	}))
@@ -475,7 +490,7 @@ func TestSpoolResendsAPartialSuccessWithoutItemErrors(t *testing.T) {
 
 // An empty track request is not kept: ingestion answers it.
 func TestSpoolPassesOnAnEmptyRequest(t *testing.T) {
-	ingest := ingestiontest.New(t)
+	ingest := tracktest.New(t)
 	s := startSpooled(t, fastRetries(t.TempDir()))
 	req, err := http.NewRequest(http.MethodPost, ingest.URL+"v2.1/track", strings.NewReader(""))
 	require.NoError(t, err)
@@ -540,7 +555,7 @@ func TestSpoolSendsTheRequestHeadersAgain(t *testing.T) {
 // A request an auth extension signed cannot be signed again later: it is
 // sent on at once, not written to disk, and the operator told once.
 func TestSpoolPassesOnSignedRequests(t *testing.T) {
-	ingest := ingestiontest.New(t)
+	ingest := tracktest.New(t)
 	s := startSpooled(t, fastRetries(t.TempDir()))
 	for _, id := range []string{"signed-1", "signed-2"} {
 		req := gzipTrack(t, ingest.URL, id)

@@ -8,13 +8,13 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.uber.org/zap"
 
 	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension/ingestion"
+	"github.com/otelcol-runcontext/otelcol-runcontext/internal/trackprotocol"
 )
 
 type ingestionExtension struct {
@@ -23,8 +23,8 @@ type ingestionExtension struct {
 	store  *ingestion.Store
 	server *http.Server
 	done   chan struct{}
-	// lastRequest is when the last request arrived, in Unix nanoseconds.
-	lastRequest atomic.Int64
+	// activity lets shutdown wait for the exporter's last flush.
+	activity *trackprotocol.Activity
 }
 
 // Extensions stop in no set order, and the exporter sends its last flush
@@ -36,7 +36,7 @@ const (
 )
 
 func newIngestionExtension(cfg *Config, logger *zap.Logger) *ingestionExtension {
-	return &ingestionExtension{cfg: cfg, logger: logger}
+	return &ingestionExtension{cfg: cfg, logger: logger, activity: trackprotocol.NewActivity()}
 }
 
 func (e *ingestionExtension) Start(_ context.Context, _ component.Host) error {
@@ -72,7 +72,7 @@ func (e *ingestionExtension) Start(_ context.Context, _ component.Host) error {
 
 // logResponse makes rejected items visible in the collector's log, as the
 // Azure portal would show them missing.
-func (e *ingestionExtension) logResponse(status int, resp ingestion.Response) {
+func (e *ingestionExtension) logResponse(status int, resp trackprotocol.Response) {
 	if len(resp.Errors) == 0 {
 		e.logger.Debug("Accepted telemetry items", zap.Int("items", resp.ItemsAccepted))
 		return
@@ -88,7 +88,8 @@ func (e *ingestionExtension) logResponse(status int, resp ingestion.Response) {
 
 func (e *ingestionExtension) noteRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		e.lastRequest.Store(time.Now().UnixNano())
+		e.activity.Start()
+		defer e.activity.Done()
 		next.ServeHTTP(w, r)
 	})
 }
@@ -97,33 +98,10 @@ func (e *ingestionExtension) Shutdown(ctx context.Context) error {
 	if e.server == nil {
 		return nil
 	}
-	e.linger(ctx)
+	lingerCtx, cancel := context.WithTimeout(ctx, lingerTimeout)
+	e.activity.WaitQuiet(lingerCtx, lingerQuiet)
+	cancel()
 	err := e.server.Shutdown(ctx)
 	<-e.done
 	return errors.Join(err, e.store.Close())
-}
-
-// linger waits until no request has arrived for lingerQuiet since shutdown
-// began, so that the exporter's last flush still finds the endpoint.
-func (e *ingestionExtension) linger(ctx context.Context) {
-	start := time.Now()
-	deadline := time.NewTimer(lingerTimeout)
-	defer deadline.Stop()
-	for {
-		last := time.Unix(0, e.lastRequest.Load())
-		if last.Before(start) {
-			last = start
-		}
-		wait := lingerQuiet - time.Since(last)
-		if wait <= 0 {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-deadline.C:
-			return
-		case <-time.After(wait):
-		}
-	}
 }

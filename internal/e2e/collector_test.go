@@ -28,13 +28,11 @@ var repoRoot = func() string {
 	return filepath.Clean(filepath.Join(wd, "..", ".."))
 }()
 
-// collectorBinary is the distribution built by `make build`, which the
-// README's test command runs first.
+// collectorBinary is the distribution, built from this checkout.
 func collectorBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(repoRoot, "bin", "otelcol-runcontext")
-	_, err := os.Stat(bin)
-	require.NoError(t, err, "the collector binary is missing: run `make build` (the README's test command does)")
+	bin, err := distribution()
+	require.NoError(t, err)
 	return bin
 }
 

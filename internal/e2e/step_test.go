@@ -15,21 +15,42 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// pipelineStep is the example step of examples/pipelinestep, built once per
-// test binary run; tests running steps concurrently share the build.
-var pipelineStep = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "pipelinestep")
-	if err != nil {
-		return "", err
+// pipelineStep is the example step of examples/pipelinestep, a module of
+// its own, as a user's step would be.
+var pipelineStep = buildOnce("pipelinestep", filepath.Join("examples", "pipelinestep"), ".")
+
+// distribution is the collector, built from this checkout's source.
+var distribution = buildOnce("otelcol-runcontext", ".", "./cmd/otelcol-runcontext")
+
+// buildDir holds what the tests build; TestMain removes it.
+var buildDir = sync.OnceValues(func() (string, error) { return os.MkdirTemp("", "runcontext-e2e") })
+
+// buildOnce returns a function that builds the Go package pkg, in the folder
+// dir of the repository, once per test binary run: tests running the
+// binary concurrently share the build.
+func buildOnce(name, dir, pkg string) func() (string, error) {
+	return sync.OnceValues(func() (string, error) {
+		tmp, err := buildDir()
+		if err != nil {
+			return "", err
+		}
+		path := filepath.Join(tmp, name)
+		cmd := exec.Command("go", "build", "-o", path, pkg)
+		cmd.Dir = filepath.Join(repoRoot, dir)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("go build %s in %s: %w\n%s", pkg, dir, err, out)
+		}
+		return path, nil
+	})
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if dir, err := buildDir(); err == nil {
+		_ = os.RemoveAll(dir)
 	}
-	path := filepath.Join(dir, "pipelinestep")
-	cmd := exec.Command("go", "build", "-o", path, ".")
-	cmd.Dir = filepath.Join(repoRoot, "examples", "pipelinestep")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build examples/pipelinestep: %w\n%s", err, out)
-	}
-	return path, nil
-})
+	os.Exit(code)
+}
 
 // runContext is what one step run reports about itself, as a pipeline sets
 // it in OTEL_RESOURCE_ATTRIBUTES with the CICD conventions.

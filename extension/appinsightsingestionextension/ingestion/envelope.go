@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+
+	"github.com/otelcol-runcontext/otelcol-runcontext/internal/trackprotocol"
 )
 
 // Envelope is one telemetry item as Application Insights receives it. It
@@ -72,7 +74,7 @@ func ReadEnvelopes(path string) ([]Envelope, error) {
 	defer f.Close()
 	var envelopes []Envelope
 	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64*1024), maxRequestBytes)
+	sc.Buffer(make([]byte, 0, 64*1024), trackprotocol.MaxBodyBytes)
 	for line := 1; sc.Scan(); line++ {
 		var e Envelope
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {

@@ -11,53 +11,21 @@ package ingestion // import "github.com/otelcol-runcontext/otelcol-runcontext/ex
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/otelcol-runcontext/otelcol-runcontext/internal/trackprotocol"
 )
-
-// maxRequestBytes bounds a request body after decompression.
-const maxRequestBytes = 64 << 20
-
-// TrackPaths are the paths Application Insights takes telemetry on.
-var TrackPaths = []string{"/v2.1/track", "/v2/track"}
-
-// Response is the body Application Insights answers a track request with.
-type Response struct {
-	ItemsReceived int         `json:"itemsReceived"`
-	ItemsAccepted int         `json:"itemsAccepted"`
-	Errors        []ItemError `json:"errors"`
-}
-
-// ItemError says why the item at Index was not accepted; RetryableStatus
-// tells whether its StatusCode asks the sender to retry it.
-type ItemError struct {
-	Index      int    `json:"index"`
-	StatusCode int    `json:"statusCode"`
-	Message    string `json:"message"`
-}
-
-// RetryableStatus reports whether an item that failed with code is worth
-// sending again: 408, 429, 439, 500 or 503, the codes Application
-// Insights' SDKs retry. Any other code rejects the item for good.
-func RetryableStatus(code int) bool {
-	switch code {
-	case 408, 429, 439, 500, 503:
-		return true
-	}
-	return false
-}
 
 // Handler serves track requests.
 type Handler struct {
 	instrumentationKey string
 	store              *Store
-	onResponse         func(status int, resp Response)
+	onResponse         func(status int, resp trackprotocol.Response)
 	failItem           func(index int, item []byte) int
 }
 
@@ -69,7 +37,7 @@ type Options struct {
 	// Store receives the accepted envelopes. Nil keeps nothing.
 	Store *Store
 	// OnResponse, if set, sees every answer, for logging and counting.
-	OnResponse func(status int, resp Response)
+	OnResponse func(status int, resp trackprotocol.Response)
 	// FailItem, if set, may fail a valid item with the status code it
 	// returns (0 accepts it): fault injection for tests.
 	FailItem func(index int, item []byte) int
@@ -87,7 +55,7 @@ func NewHandler(opts Options) *Handler {
 
 // Mount registers the handler on every track path of mux.
 func (h *Handler) Mount(mux *http.ServeMux) {
-	for _, p := range TrackPaths {
+	for _, p := range trackprotocol.Paths {
 		mux.Handle(p, h)
 	}
 }
@@ -98,38 +66,40 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "track takes POST", http.StatusMethodNotAllowed)
 		return
 	}
-	body, err := readBody(r)
+	body, err := trackprotocol.ReadBody(r.Body)
+	var items [][]byte
+	if err == nil {
+		items, err = trackprotocol.DecodeItems(r.Header.Get("Content-Encoding"), body)
+	}
 	if err != nil {
 		status := http.StatusBadRequest
-		if errors.Is(err, errTooLarge) {
+		if errors.Is(err, trackprotocol.ErrTooLarge) {
 			status = http.StatusRequestEntityTooLarge
 		}
-		h.respond(w, status, Response{Errors: []ItemError{{Index: 0, StatusCode: status, Message: err.Error()}}})
+		h.respond(w, status, trackprotocol.Response{Errors: []trackprotocol.ItemError{{Index: 0, StatusCode: status, Message: err.Error()}}})
 		return
 	}
-	status, resp := h.Track(body)
+	status, resp := h.Track(items)
 	h.respond(w, status, resp)
 }
 
-// Track checks and stores the envelopes of one request body (already
-// decompressed) and returns the status and body to answer with.
-func (h *Handler) Track(body []byte) (int, Response) {
-	items := splitItems(body)
-	resp := Response{ItemsReceived: len(items), Errors: []ItemError{}}
+// Track checks and stores the items of one request and returns the status
+// and body to answer with.
+func (h *Handler) Track(items [][]byte) (int, trackprotocol.Response) {
 	if len(items) == 0 {
-		resp.Errors = append(resp.Errors, ItemError{Index: 0, StatusCode: http.StatusBadRequest, Message: "no telemetry items in the request"})
-		return http.StatusBadRequest, resp
+		return trackprotocol.NoItems()
 	}
+	var errs []trackprotocol.ItemError
 	accepted := make([][]byte, 0, len(items))
 	for i, raw := range items {
 		line, err := h.check(raw)
 		if err != nil {
-			resp.Errors = append(resp.Errors, ItemError{Index: i, StatusCode: http.StatusBadRequest, Message: err.Error()})
+			errs = append(errs, trackprotocol.ItemError{Index: i, StatusCode: http.StatusBadRequest, Message: err.Error()})
 			continue
 		}
 		if h.failItem != nil {
 			if status := h.failItem(i, line); status != 0 {
-				resp.Errors = append(resp.Errors, ItemError{Index: i, StatusCode: status, Message: http.StatusText(status)})
+				errs = append(errs, trackprotocol.ItemError{Index: i, StatusCode: status, Message: http.StatusText(status)})
 				continue
 			}
 		}
@@ -138,81 +108,24 @@ func (h *Handler) Track(body []byte) (int, Response) {
 	if h.store != nil {
 		if err := h.store.Append(accepted); err != nil {
 			// Nothing was kept: ask for every item again.
-			resp.Errors = resp.Errors[:0]
+			errs = make([]trackprotocol.ItemError, len(items))
 			for i := range items {
-				resp.Errors = append(resp.Errors, ItemError{Index: i, StatusCode: http.StatusInternalServerError, Message: err.Error()})
+				errs[i] = trackprotocol.ItemError{Index: i, StatusCode: http.StatusInternalServerError, Message: err.Error()}
 			}
+			_, resp := trackprotocol.Answer(len(items), errs)
 			return http.StatusInternalServerError, resp
 		}
 	}
-	resp.ItemsAccepted = len(accepted)
-	switch {
-	case len(resp.Errors) == 0:
-		return http.StatusOK, resp
-	case len(accepted) == 0:
-		return http.StatusBadRequest, resp
-	default:
-		return http.StatusPartialContent, resp
-	}
+	return trackprotocol.Answer(len(items), errs)
 }
 
-func (h *Handler) respond(w http.ResponseWriter, status int, resp Response) {
+func (h *Handler) respond(w http.ResponseWriter, status int, resp trackprotocol.Response) {
 	if h.onResponse != nil {
 		h.onResponse(status, resp)
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(resp)
-}
-
-var errTooLarge = fmt.Errorf("request body over %d bytes", maxRequestBytes)
-
-// readBody reads the request body, gunzipping it when it says so or when
-// it starts with gzip's magic bytes.
-func readBody(r *http.Request) ([]byte, error) {
-	raw, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("read body: %w", err)
-	}
-	gzipped := strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") ||
-		(len(raw) > 2 && raw[0] == 0x1f && raw[1] == 0x8b)
-	if gzipped {
-		zr, err := gzip.NewReader(bytes.NewReader(raw))
-		if err != nil {
-			return nil, fmt.Errorf("gzip body: %w", err)
-		}
-		raw, err = io.ReadAll(io.LimitReader(zr, maxRequestBytes+1))
-		if err != nil {
-			return nil, fmt.Errorf("gzip body: %w", err)
-		}
-	}
-	if len(raw) > maxRequestBytes {
-		return nil, errTooLarge
-	}
-	return raw, nil
-}
-
-// splitItems splits a body into items: a JSON array of envelopes, or one
-// envelope per line (what SDKs send). Blank lines are not items.
-func splitItems(body []byte) [][]byte {
-	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) > 0 && trimmed[0] == '[' {
-		var arr []json.RawMessage
-		if err := json.Unmarshal(trimmed, &arr); err == nil {
-			items := make([][]byte, len(arr))
-			for i, a := range arr {
-				items[i] = a
-			}
-			return items
-		}
-	}
-	var items [][]byte
-	for _, line := range bytes.Split(body, []byte("\n")) {
-		if len(bytes.TrimSpace(line)) > 0 {
-			items = append(items, line)
-		}
-	}
-	return items
 }
 
 // itemTypes maps an envelope name's last part to its data's base type and

@@ -15,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-runcontext/otelcol-runcontext/internal/trackprotocol"
 )
 
 const testKey = "11111111-2222-3333-4444-555555555555"
@@ -25,7 +27,7 @@ func message(ikey, text string) string {
 		`","severityLevel":3,"properties":{"parent_run_id":"run-1","Level":"ERROR"}}}}`
 }
 
-func post(t *testing.T, h http.Handler, path string, body []byte, gzipped bool) (int, Response) {
+func post(t *testing.T, h http.Handler, path string, body []byte, gzipped bool) (int, trackprotocol.Response) {
 	t.Helper()
 	if gzipped {
 		var buf bytes.Buffer
@@ -40,7 +42,7 @@ func post(t *testing.T, h http.Handler, path string, body []byte, gzipped bool) 
 	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
-	var resp Response
+	var resp trackprotocol.Response
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &resp), rec.Body.String())
 	return rec.Code, resp
 }
@@ -59,33 +61,33 @@ func TestTrackAnswersAsApplicationInsights(t *testing.T) {
 		body       string
 		gzipped    bool
 		wantStatus int
-		want       Response
+		want       trackprotocol.Response
 	}{
 		{
 			name:       "gzip JSON lines, all valid",
 			body:       message(testKey, "a") + "\n" + message(testKey, "b") + "\n",
 			gzipped:    true,
 			wantStatus: http.StatusOK,
-			want:       Response{ItemsReceived: 2, ItemsAccepted: 2, Errors: []ItemError{}},
+			want:       trackprotocol.Response{ItemsReceived: 2, ItemsAccepted: 2, Errors: []trackprotocol.ItemError{}},
 		},
 		{
 			name:       "plain JSON array",
 			body:       "[" + message(testKey, "a") + "," + message(testKey, "b") + "]",
 			wantStatus: http.StatusOK,
-			want:       Response{ItemsReceived: 2, ItemsAccepted: 2, Errors: []ItemError{}},
+			want:       trackprotocol.Response{ItemsReceived: 2, ItemsAccepted: 2, Errors: []trackprotocol.ItemError{}},
 		},
 		{
 			name:       "instrumentation key compared without case",
 			body:       message(strings.ToUpper(testKey), "a"),
 			wantStatus: http.StatusOK,
-			want:       Response{ItemsReceived: 1, ItemsAccepted: 1, Errors: []ItemError{}},
+			want:       trackprotocol.Response{ItemsReceived: 1, ItemsAccepted: 1, Errors: []trackprotocol.ItemError{}},
 		},
 		{
 			name:       "wrong instrumentation key",
 			body:       message("00000000-0000-0000-0000-000000000000", "a"),
 			gzipped:    true,
 			wantStatus: http.StatusBadRequest,
-			want: Response{ItemsReceived: 1, Errors: []ItemError{
+			want: trackprotocol.Response{ItemsReceived: 1, Errors: []trackprotocol.ItemError{
 				{Index: 0, StatusCode: 400, Message: "Invalid instrumentation key"},
 			}},
 		},
@@ -93,7 +95,7 @@ func TestTrackAnswersAsApplicationInsights(t *testing.T) {
 			name:       "some items invalid",
 			body:       message(testKey, "a") + "\n" + message("bad", "b") + "\n" + message(testKey, ""),
 			wantStatus: http.StatusPartialContent,
-			want: Response{ItemsReceived: 3, ItemsAccepted: 1, Errors: []ItemError{
+			want: trackprotocol.Response{ItemsReceived: 3, ItemsAccepted: 1, Errors: []trackprotocol.ItemError{
 				{Index: 1, StatusCode: 400, Message: "Invalid instrumentation key"},
 				{Index: 2, StatusCode: 400, Message: "Field 'message' on type 'MessageData' is required but missing or empty"},
 			}},
@@ -102,7 +104,7 @@ func TestTrackAnswersAsApplicationInsights(t *testing.T) {
 			name:       "unparseable time",
 			body:       strings.Replace(message(testKey, "a"), "2026-11-27T10:00:00.123456789Z", "yesterday", 1),
 			wantStatus: http.StatusBadRequest,
-			want: Response{ItemsReceived: 1, Errors: []ItemError{
+			want: trackprotocol.Response{ItemsReceived: 1, Errors: []trackprotocol.ItemError{
 				{Index: 0, StatusCode: 400, Message: `Field 'time' on type 'Envelope' is not a valid date-time: "yesterday"`},
 			}},
 		},
@@ -110,7 +112,7 @@ func TestTrackAnswersAsApplicationInsights(t *testing.T) {
 			name:       "unknown envelope name",
 			body:       strings.Replace(message(testKey, "a"), "ApplicationInsights.Message", "ApplicationInsights.Log", 1),
 			wantStatus: http.StatusBadRequest,
-			want: Response{ItemsReceived: 1, Errors: []ItemError{
+			want: trackprotocol.Response{ItemsReceived: 1, Errors: []trackprotocol.ItemError{
 				{Index: 0, StatusCode: 400, Message: `Unknown envelope name "Microsoft.ApplicationInsights.Log"`},
 			}},
 		},
@@ -118,7 +120,7 @@ func TestTrackAnswersAsApplicationInsights(t *testing.T) {
 			name:       "base type not matching the name",
 			body:       strings.Replace(message(testKey, "a"), `"baseType":"MessageData"`, `"baseType":"EventData"`, 1),
 			wantStatus: http.StatusBadRequest,
-			want: Response{ItemsReceived: 1, Errors: []ItemError{
+			want: trackprotocol.Response{ItemsReceived: 1, Errors: []trackprotocol.ItemError{
 				{Index: 0, StatusCode: 400, Message: `Field 'baseType' on type 'Data' must be "MessageData" for Microsoft.ApplicationInsights.Message`},
 			}},
 		},
@@ -126,7 +128,7 @@ func TestTrackAnswersAsApplicationInsights(t *testing.T) {
 			name:       "not JSON",
 			body:       "hello",
 			wantStatus: http.StatusBadRequest,
-			want: Response{ItemsReceived: 1, Errors: []ItemError{
+			want: trackprotocol.Response{ItemsReceived: 1, Errors: []trackprotocol.ItemError{
 				{Index: 0, StatusCode: 400, Message: "invalid JSON: invalid character 'h' looking for beginning of value"},
 			}},
 		},
@@ -134,7 +136,7 @@ func TestTrackAnswersAsApplicationInsights(t *testing.T) {
 			name:       "empty body",
 			body:       "",
 			wantStatus: http.StatusBadRequest,
-			want: Response{Errors: []ItemError{
+			want: trackprotocol.Response{Errors: []trackprotocol.ItemError{
 				{Index: 0, StatusCode: 400, Message: "no telemetry items in the request"},
 			}},
 		},
@@ -194,5 +196,5 @@ func TestFailItemFailsChosenItems(t *testing.T) {
 	}})
 	status, resp := post(t, h, "/v2.1/track", []byte(message(testKey, "a")+"\n"+message(testKey, "b")), true)
 	assert.Equal(t, http.StatusPartialContent, status)
-	assert.Equal(t, Response{ItemsReceived: 2, ItemsAccepted: 1, Errors: []ItemError{{Index: 0, StatusCode: 503, Message: "Service Unavailable"}}}, resp)
+	assert.Equal(t, trackprotocol.Response{ItemsReceived: 2, ItemsAccepted: 1, Errors: []trackprotocol.ItemError{{Index: 0, StatusCode: 503, Message: "Service Unavailable"}}}, resp)
 }
