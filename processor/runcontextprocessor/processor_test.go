@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processortest"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -40,25 +41,10 @@ func TestOneRunContextPerComponent(t *testing.T) {
 
 	start := func() []component.Component {
 		var all []component.Component
-		for _, make := range []func() (component.Component, error){
-			func() (component.Component, error) {
-				p, _, _, err := logsPipeline(f, set, cfg.(*Config))
-				return p, err
-			},
-			func() (component.Component, error) {
-				p, _, _, err := logsPipeline(f, set, cfg.(*Config))
-				return p, err
-			},
-			func() (component.Component, error) {
-				p, _, _, err := tracesPipeline(f, set, cfg.(*Config))
-				return p, err
-			},
-			func() (component.Component, error) {
-				p, _, _, err := metricsPipeline(f, set, cfg.(*Config))
-				return p, err
-			},
+		for _, make := range []func(processor.Factory, processor.Settings, *Config) (component.Component, error){
+			componentOf(logsPipeline), componentOf(logsPipeline), componentOf(tracesPipeline), componentOf(metricsPipeline),
 		} {
-			p, err := make()
+			p, err := make(f, set, cfg.(*Config))
 			require.NoError(t, err)
 			require.NoError(t, p.Start(context.Background(), componenttest.NewNopHost()))
 			all = append(all, p)
@@ -95,4 +81,12 @@ func TestConsumeBeforeStartFails(t *testing.T) {
 	require.NoError(t, err)
 	require.ErrorIs(t, consume(context.Background(), ld), errNotStarted)
 	require.NoError(t, p.Shutdown(context.Background()))
+}
+
+// componentOf keeps only the component a pipeline makes.
+func componentOf[T any](make pipeline[T]) func(processor.Factory, processor.Settings, *Config) (component.Component, error) {
+	return func(f processor.Factory, set processor.Settings, cfg *Config) (component.Component, error) {
+		p, _, _, err := make(f, set, cfg)
+		return p, err
+	}
 }

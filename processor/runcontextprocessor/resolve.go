@@ -14,12 +14,9 @@ import (
 // The resolver: the hot path that executes a plan. It works out every
 // dimension's value for a resource, then for each record of it.
 //
-// Placement: a value that is the same for every record of a resource (from
-// resource attributes, request metadata, fixed values, or templates over
-// those) is written once to the resource's attributes, which the Azure
-// Monitor exporter copies into every envelope's properties. Only a value
-// that differs per record is written to the record's attributes, which the
-// exporter applies after the resource's, so it wins there too.
+// Placement, the rule the README states ("Where the dimensions are
+// written, and why"): a value shared by a resource's records goes on the
+// resource, once; only a value that differs per record goes on the record.
 
 // consumeState is the working state of one Consume call.
 type consumeState struct {
