@@ -45,6 +45,33 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
+// allAcceptedOf reports whether ingestion took all of a request of items:
+// a 200, or a 206 that counts every item received and accepted.
+func (a trackAnswer) allAcceptedOf(items int) bool {
+	return a.status == http.StatusOK ||
+		(a.status == http.StatusPartialContent && a.parsed &&
+			a.body.ItemsReceived == items && a.body.ItemsAccepted == items && len(a.body.Errors) == 0)
+}
+
+// itemErrorsOf returns the failed items of a request of items, by index,
+// when the answer says exactly which: it counts the request's items, its
+// errors and acceptances add up, and every index is in range and named
+// once. Otherwise it is not to be trusted item by item.
+func (a trackAnswer) itemErrorsOf(items int) (map[int]trackprotocol.ItemError, bool) {
+	if !a.parsed || len(a.body.Errors) == 0 || a.body.ItemsReceived != items ||
+		a.body.ItemsAccepted+len(a.body.Errors) != items {
+		return nil, false
+	}
+	failed := make(map[int]trackprotocol.ItemError, len(a.body.Errors))
+	for _, e := range a.body.Errors {
+		if _, seen := failed[e.Index]; seen || e.Index < 0 || e.Index >= items {
+			return nil, false
+		}
+		failed[e.Index] = e
+	}
+	return failed, true
+}
+
 func (a trackAnswer) allAccepted() bool {
 	return a.status == http.StatusOK ||
 		(a.status == http.StatusPartialContent && a.parsed && a.body.ItemsAccepted == a.body.ItemsReceived)

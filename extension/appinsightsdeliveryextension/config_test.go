@@ -23,6 +23,9 @@ func TestConfigUnmarshalsEveryOption(t *testing.T) {
 			"initial_interval": "2s",
 			"max_interval":     "5m",
 			"timeout":          "10s",
+			"num_consumers":    4,
+			"max_attempts":     3,
+			"dead_letter":      map[string]any{"directory": "/var/lib/dead", "max_bytes": 5000},
 		},
 	}).Unmarshal(cfg))
 	require.NoError(t, confmap.Validate(cfg))
@@ -33,6 +36,16 @@ func TestConfigUnmarshalsEveryOption(t *testing.T) {
 	assert.Equal(t, 2*time.Second, cfg.Spool.InitialInterval)
 	assert.Equal(t, 5*time.Minute, cfg.Spool.MaxInterval)
 	assert.Equal(t, 10*time.Second, cfg.Spool.Timeout)
+	assert.Equal(t, 4, cfg.Spool.NumConsumers)
+	assert.Equal(t, 3, cfg.Spool.MaxAttempts)
+	assert.Equal(t, "/var/lib/dead", cfg.Spool.deadLetterDir())
+	assert.Equal(t, int64(5000), cfg.Spool.DeadLetter.MaxBytes)
+}
+
+func TestDeadLettersDefaultInsideTheSpool(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Spool.Directory = "/var/lib/spool"
+	assert.Equal(t, "/var/lib/spool/dead-letters", cfg.Spool.deadLetterDir())
 }
 
 func TestConfigDefaultsAreValidAndSpoolOff(t *testing.T) {
@@ -52,6 +65,9 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		{"zero max age", func(c *Config) { c.Spool.MaxAge = 0 }, "spool.max_age: 0s must be positive"},
 		{"zero initial interval", func(c *Config) { c.Spool.InitialInterval = 0 }, "spool.initial_interval: 0s must be positive"},
 		{"zero timeout", func(c *Config) { c.Spool.Timeout = 0 }, "spool.timeout: 0s must be positive"},
+		{"no consumers", func(c *Config) { c.Spool.NumConsumers = 0 }, "spool.num_consumers: 0 must be at least 1"},
+		{"no attempts", func(c *Config) { c.Spool.MaxAttempts = 0 }, "spool.max_attempts: 0 must be at least 1"},
+		{"zero dead-letter bytes", func(c *Config) { c.Spool.DeadLetter.MaxBytes = 0 }, "spool.dead_letter.max_bytes: 0 must be positive"},
 		{"max below initial", func(c *Config) { c.Spool.MaxInterval = 100 * time.Millisecond }, "spool.max_interval: 100ms is shorter than spool.initial_interval 1s"},
 	}
 	for _, tt := range tests {

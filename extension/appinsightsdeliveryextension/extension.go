@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"sync/atomic"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/deadletter"
 	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/metadata"
 	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/spool"
 	"github.com/otelcol-runcontext/otelcol-runcontext/internal/trackprotocol"
@@ -84,13 +86,18 @@ func (e *deliveryExtension) Start(context.Context, component.Host) error {
 	if !e.cfg.Spool.enabled() {
 		return nil
 	}
-	s, corrupt, err := spool.Open(e.cfg.Spool.Directory, e.cfg.Spool.MaxBytes)
+	s, quarantined, err := spool.Open(e.cfg.Spool.Directory, e.cfg.Spool.MaxBytes)
 	if err != nil {
 		return fmt.Errorf("spool %q: %w", e.cfg.Spool.Directory, err)
 	}
-	if len(corrupt) > 0 {
-		e.logger.Error("Removed spool files that could not be read; their telemetry is lost",
-			zap.Strings("files", corrupt), zap.String("directory", e.cfg.Spool.Directory))
+	dead, err := deadletter.Open(e.cfg.Spool.deadLetterDir(), e.cfg.Spool.DeadLetter.MaxBytes)
+	if err != nil {
+		_ = s.Close()
+		return fmt.Errorf("spool.dead_letter %q: %w", e.cfg.Spool.deadLetterDir(), err)
+	}
+	if len(quarantined) > 0 {
+		e.logger.Error("Moved spool files that could not be read to the quarantine folder; their telemetry is not delivered",
+			zap.Strings("files", quarantined), zap.String("quarantine", filepath.Join(e.cfg.Spool.Directory, spool.QuarantineDir)))
 	}
 	if st := s.Stats(); st.Items > 0 {
 		e.logger.Info("Delivering telemetry left in the spool by an earlier run",
@@ -98,7 +105,7 @@ func (e *deliveryExtension) Start(context.Context, component.Host) error {
 	}
 	e.spool = s
 	e.openSpool.Store(s)
-	e.deliverer = newDeliverer(e.cfg.Spool, s, e.logger, e.telemetry)
+	e.deliverer = newDeliverer(e.cfg.Spool, s, dead, e.logger, e.telemetry)
 	ctx, cancel := context.WithCancel(context.Background())
 	e.stopDelivery = cancel
 	e.delivered = make(chan struct{})
@@ -145,9 +152,16 @@ func (e *deliveryExtension) Shutdown(ctx context.Context) error {
 	select {
 	case <-e.delivered:
 	case <-ctx.Done():
+		e.stopDelivery()
+		// A worker stuck on a hung disk cannot hold the collector: give
+		// the rest a moment to return, then go.
+		select {
+		case <-e.delivered:
+		case <-time.After(time.Second):
+			e.logger.Error("Delivery did not stop within shutdown_timeout; the spool stays on disk as it is")
+		}
 	}
 	e.stopDelivery()
-	<-e.delivered
 	if st := e.spool.Stats(); st.Items > 0 {
 		e.logger.Warn("Telemetry not yet delivered stays in the spool; the next start delivers it",
 			zap.Int64("items", st.Items), zap.Int64("bytes", st.Bytes), zap.String("directory", e.cfg.Spool.Directory))

@@ -31,46 +31,63 @@ type intake struct {
 
 func (in *intake) RoundTrip(req *http.Request) (*http.Response, error) {
 	e := in.ext
-	if !trackprotocol.IsTrackRequest(req) || e.intakeClosed.Load() {
-		return in.next.RoundTrip(req)
-	}
-	if req.Header.Get("Authorization") != "" {
-		// An auth extension signed this request for now; a token written
-		// to disk would be a secret at rest, and stale when sent again.
-		in.warnAuthorization.Do(func() {
-			e.logger.Warn("Track requests carry an Authorization header (the exporter's auth:); the spool cannot sign them again later, so they are sent on without it")
-		})
+	if !trackprotocol.IsTrackRequest(req) {
 		return in.next.RoundTrip(req)
 	}
 	body, err := drainBody(req)
 	if err != nil {
 		return nil, err
 	}
-	lines, err := trackprotocol.DecodeItems(req.Header.Get("Content-Encoding"), body)
-	if err != nil {
-		e.logger.Warn("Could not read a track request; sending it on without the spool", zap.Error(err))
-		return in.next.RoundTrip(withBody(req, body))
+	items, decodeErr := trackprotocol.DecodeItems(req.Header.Get("Content-Encoding"), body)
+	n := len(items)
+	if decodeErr != nil {
+		n = 1 // its items cannot be counted: it counts as one
 	}
-	if len(lines) == 0 {
+	if n == 0 {
 		// Nothing to keep: let ingestion answer it.
 		return in.next.RoundTrip(withBody(req, body))
 	}
-	_, evicted, err := e.spool.Put(req.URL.String(), replayable(req.Header), body, len(lines), time.Now())
-	if n := itemsOf(evicted); n > 0 {
-		e.deliverer.dropped(n, reasonSpoolFull)
+	ctx := req.Context()
+	e.telemetry.AppinsightsDeliveryItemsReceived.Add(ctx, int64(n))
+	switch {
+	case e.intakeClosed.Load():
+		// Later than the shutdown's quiet period: ApplicationInsights-Go
+		// still gets its own retries.
+		e.logger.Warn("A track request arrived after shutdown began; sending it on without the spool", zap.Int("items", n))
+		return in.passThrough(req, body, n, reasonShutdown)
+	case req.Header.Get("Authorization") != "":
+		// An auth extension signed this request for now; a token written
+		// to disk would be a secret at rest, and stale when sent again.
+		in.warnAuthorization.Do(func() {
+			e.logger.Warn("Track requests carry an Authorization header (the exporter's auth:); the spool cannot sign them again later, so they are sent on without it")
+		})
+		return in.passThrough(req, body, n, reasonSigned)
+	case decodeErr != nil:
+		e.logger.Error("Could not read a track request; sending it on without the spool", zap.Error(decodeErr))
+		return in.passThrough(req, body, n, reasonUnreadable)
+	}
+	_, evicted, err := e.spool.Put(req.URL.String(), replayable(req.Header), body, n, time.Now())
+	if evictedItems := itemsOf(evicted); evictedItems > 0 {
+		e.deliverer.dropped(ctx, evictedItems, reasonSpoolFull)
 		e.logger.Error("The spool is full: dropped its oldest telemetry to take new telemetry",
-			zap.Int("items", n), zap.Int64("max_bytes", e.cfg.Spool.MaxBytes))
+			zap.Int("items", evictedItems), zap.Int64("max_bytes", e.cfg.Spool.MaxBytes))
 	}
 	if err != nil {
-		msg := "Could not write a track request to the spool; sending it on without the spool"
-		if errors.Is(err, spool.ErrTooLarge) {
-			msg = "A track request is larger than the spool's max_bytes; sending it on without the spool"
+		reason, msg := reasonWriteFailed, "Could not write a track request to the spool; sending it on without the spool"
+		if errors.Is(err, spool.ErrTooLarge) || errors.Is(err, spool.ErrHeaderTooLarge) {
+			reason, msg = reasonTooLarge, "A track request does not fit the spool; sending it on without the spool"
 		}
 		e.logger.Error(msg, zap.Error(err))
-		return in.next.RoundTrip(withBody(req, body))
+		return in.passThrough(req, body, n, reason)
 	}
-	e.telemetry.AppinsightsDeliveryItemsSpooled.Add(req.Context(), int64(len(lines)))
-	return acceptedAll(req, len(lines)), nil
+	e.telemetry.AppinsightsDeliveryItemsSpooled.Add(ctx, int64(n))
+	return acceptedAll(req, n), nil
+}
+
+// passThrough sends a request on without the spool, and counts it.
+func (in *intake) passThrough(req *http.Request, body []byte, items int, reason string) (*http.Response, error) {
+	in.ext.telemetry.AppinsightsDeliveryItemsPassedThrough.Add(req.Context(), int64(items), withReason(reason))
+	return in.next.RoundTrip(withBody(req, body))
 }
 
 // replayable are the request's headers worth sending again with it: the

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -28,6 +29,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/deadletter"
 	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/metadatatest"
 	"github.com/otelcol-runcontext/otelcol-runcontext/internal/trackprotocol"
 	"github.com/otelcol-runcontext/otelcol-runcontext/internal/trackprotocol/tracktest"
@@ -170,6 +172,38 @@ func (s *spooled) counter(t *testing.T, name string, reason ...string) int64 {
 	return total
 }
 
+// deadLetters reads every dead-letter record.
+func (s *spooled) deadLetters(t *testing.T) []deadletter.Record {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(s.ext.cfg.Spool.deadLetterDir(), "*.jsonl"))
+	require.NoError(t, err)
+	var out []deadletter.Record
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		for line := range bytes.SplitSeq(bytes.TrimSpace(data), []byte{'\n'}) {
+			var r deadletter.Record
+			require.NoError(t, json.Unmarshal(line, &r))
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// assertAccounting checks what an operator's dashboards add up: every item
+// the exporter sent is spooled or passed through, and every spooled item
+// is delivered, dead-lettered, dropped or still waiting.
+func (s *spooled) assertAccounting(t *testing.T) {
+	t.Helper()
+	received := s.counter(t, "appinsights_delivery_items_received")
+	spooled := s.counter(t, "appinsights_delivery_items_spooled")
+	assert.Equal(t, received, spooled+s.counter(t, "appinsights_delivery_items_passed_through"), "received = spooled + passed through")
+	assert.Equal(t, spooled,
+		s.counter(t, "appinsights_delivery_items_delivered")+s.counter(t, "appinsights_delivery_items_dead_lettered")+
+			s.counter(t, "appinsights_delivery_items_dropped")+s.ext.spool.Stats().Items,
+		"spooled = delivered + dead-lettered + dropped + waiting")
+}
+
 // spoolFiles counts the batches on disk.
 func (s *spooled) spoolFiles(t *testing.T) int {
 	t.Helper()
@@ -299,25 +333,36 @@ func TestSpoolResendsOnlyRetryableItems(t *testing.T) {
 		assert.Zero(t, got[id])
 	}
 	require.Eventually(t, func() bool { return s.counter(t, "appinsights_delivery_items_delivered") == 7 }, 5*time.Second, 10*time.Millisecond)
-	assert.Equal(t, int64(2), s.counter(t, "appinsights_delivery_items_dropped", reasonRejected))
+	assert.Equal(t, int64(2), s.counter(t, "appinsights_delivery_items_dead_lettered", reasonRejected))
 	assert.Equal(t, int64(3), s.counter(t, "appinsights_delivery_items_retried"))
 	assert.Equal(t, 2, ingest.Requests(), "the retryable items went in one request")
-	rejected := s.logs.FilterMessage("Application Insights rejected telemetry items for good; they are dropped").All()
+	rejected := s.logs.FilterMessage("Application Insights rejected telemetry items for good; they move to the dead letters").All()
 	require.Len(t, rejected, 1)
 	assert.Equal(t, "2×400, 3×503", rejected[0].ContextMap()["item_errors"])
+	letters := s.deadLetters(t)
+	require.Len(t, letters, 2)
+	for i, l := range letters {
+		assert.Equal(t, reasonRejected, l.Reason)
+		assert.Equal(t, http.StatusBadRequest, l.Status)
+		assert.Equal(t, bad[i], message(t, l.Item), "the item as it was sent")
+	}
+	s.assertAccounting(t)
 }
 
-// A wrong instrumentation key: every item is rejected for good, dropped,
-// counted, and the spool does not keep sending it.
-func TestSpoolDropsWhatIsRejectedForGood(t *testing.T) {
+// A wrong instrumentation key: every item is rejected for good (a 400
+// that names each item), moves to the dead letters, is counted, and the
+// spool does not keep sending it.
+func TestSpoolDeadLettersWhatIsRejectedForGood(t *testing.T) {
 	ingest := tracktest.New(t)
 	// What ingestion answers an envelope with another resource's key.
 	ingest.FailItems(func(int, []byte) int { return http.StatusBadRequest })
 	s := startSpooled(t, fastRetries(t.TempDir()))
 	s.track(t, ingest.URL, ids("wrongkey", 3)...)
-	require.Eventually(t, func() bool { return s.counter(t, "appinsights_delivery_items_dropped", reasonRejected) == 3 }, 5*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return s.counter(t, "appinsights_delivery_items_dead_lettered", reasonRejected) == 3 }, 5*time.Second, 10*time.Millisecond)
 	assert.Equal(t, 1, ingest.Requests())
 	assert.Equal(t, 0, s.spoolFiles(t))
+	assert.Len(t, s.deadLetters(t), 3)
+	s.assertAccounting(t)
 }
 
 // Shutdown while ingestion is down leaves the spool on disk; the next
@@ -365,7 +410,7 @@ func TestSpoolFullDropsOldest(t *testing.T) {
 	ingest := tracktest.New(t)
 	ingest.Down()
 	cfg := fastRetries(t.TempDir())
-	cfg.Spool.MaxBytes = 2000
+	cfg.Spool.MaxBytes = 3 * 4096 // three requests: each takes one block
 	s := startSpooled(t, cfg)
 	var batches [][]string
 	for i := range 10 {
@@ -377,7 +422,8 @@ func TestSpoolFullDropsOldest(t *testing.T) {
 	dropped := s.counter(t, "appinsights_delivery_items_dropped", reasonSpoolFull)
 	assert.Positive(t, dropped)
 	assert.Zero(t, dropped%5, "whole requests are dropped")
-	assert.LessOrEqual(t, s.ext.spool.Stats().Bytes, int64(2000))
+	assert.Equal(t, int64(35), dropped, "seven of ten requests evicted: three fit")
+	assert.LessOrEqual(t, s.ext.spool.Stats().Bytes, cfg.Spool.MaxBytes)
 	assert.NotEmpty(t, s.logs.FilterMessageSnippet("The spool is full").All())
 
 	ingest.Up(t)
@@ -393,7 +439,8 @@ func TestSpoolFullDropsOldest(t *testing.T) {
 	}
 }
 
-// Telemetry older than max_age is dropped rather than sent.
+// Telemetry older than max_age moves to the dead letters rather than wait
+// for ever.
 func TestSpoolExpiresOldTelemetry(t *testing.T) {
 	ingest := tracktest.New(t)
 	ingest.Down()
@@ -401,8 +448,9 @@ func TestSpoolExpiresOldTelemetry(t *testing.T) {
 	cfg.Spool.MaxAge = 300 * time.Millisecond
 	s := startSpooled(t, cfg)
 	s.track(t, ingest.URL, ids("stale", 4)...)
-	require.Eventually(t, func() bool { return s.counter(t, "appinsights_delivery_items_dropped", reasonExpired) == 4 }, 5*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return s.counter(t, "appinsights_delivery_items_dead_lettered", reasonExpired) == 4 }, 5*time.Second, 10*time.Millisecond)
 	assert.Equal(t, 0, s.spoolFiles(t))
+	assert.Len(t, s.deadLetters(t), 4)
 	assert.Equal(t, 1, s.logs.FilterMessageSnippet("older than the spool's max_age").Len())
 }
 
@@ -439,6 +487,8 @@ func TestSpoolPassesOnWhatItCannotRead(t *testing.T) {
 	_ = resp.Body.Close()
 	assert.Equal(t, 1, ingest.Requests())
 	assert.Equal(t, 0, s.spoolFiles(t))
+	assert.Equal(t, int64(1), s.counter(t, "appinsights_delivery_items_passed_through", reasonUnreadable), "counted as one: its items cannot be counted")
+	s.assertAccounting(t)
 }
 
 // Ingestion may redirect to a regional endpoint; the spool follows, as
@@ -566,8 +616,40 @@ func TestSpoolPassesOnSignedRequests(t *testing.T) {
 	}
 	assert.Equal(t, 2, ingest.Requests(), "answered by ingestion itself")
 	assert.Equal(t, 0, s.spoolFiles(t))
+	assert.Equal(t, int64(2), s.counter(t, "appinsights_delivery_items_passed_through", reasonSigned))
+	s.assertAccounting(t)
 	assert.Equal(t, 1, s.logs.FilterMessageSnippet("carry an Authorization header").Len())
 	for _, entry := range s.logs.All() {
 		assert.NotContains(t, fmt.Sprint(entry.ContextMap()), "secret-token")
 	}
+}
+
+// A request after shutdown began (the exporter's flush later than the
+// quiet period) is sent on and counted, never silently spooled into a
+// closed spool.
+func TestRequestsAfterShutdownPassThrough(t *testing.T) {
+	ingest := tracktest.New(t)
+	s := startSpooled(t, fastRetries(t.TempDir()))
+	s.shutdown(t)
+	status, _ := s.track(t, ingest.URL, ids("late", 3)...)
+	assert.Equal(t, http.StatusOK, status, "answered by ingestion itself")
+	assert.Equal(t, int64(3), s.counter(t, "appinsights_delivery_items_passed_through", reasonShutdown))
+	assertOnce(t, received(t, ingest), ids("late", 3))
+}
+
+// A spool that cannot be written (here: every request is under way, so
+// none can be evicted to make room) sends the request on and counts it.
+func TestWriteFailuresPassThrough(t *testing.T) {
+	ingest := tracktest.New(t)
+	ingest.Inject(tracktest.Fault{Delay: time.Second})
+	cfg := fastRetries(t.TempDir())
+	cfg.Spool.MaxBytes = 4096
+	cfg.Spool.NumConsumers = 1
+	s := startSpooled(t, cfg)
+	s.track(t, ingest.URL, ids("slow", 1)...)
+	require.Eventually(t, func() bool { return ingest.Requests() == 1 }, 5*time.Second, time.Millisecond)
+	s.track(t, ingest.URL, ids("next", 2)...)
+	assert.Equal(t, int64(2), s.counter(t, "appinsights_delivery_items_passed_through", reasonWriteFailed))
+	assertOnce(t, waitReceived(t, ingest, []string{"slow-000", "next-000", "next-001"}), []string{"slow-000", "next-000", "next-001"})
+	s.assertAccounting(t)
 }

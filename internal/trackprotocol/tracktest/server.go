@@ -10,9 +10,11 @@
 package tracktest // import "github.com/otelcol-runcontext/otelcol-runcontext/internal/trackprotocol/tracktest"
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"slices"
@@ -52,12 +54,15 @@ type Server struct {
 	handler http.Handler
 	addr    string
 
-	mu       sync.Mutex
-	faults   []Fault
-	failItem FailItemFunc
-	requests int
-	accepted [][]byte
-	srv      *http.Server
+	mu          sync.Mutex
+	faults      []Fault
+	failItem    FailItemFunc
+	failRequest func(items [][]byte) int
+	requests    int
+	inFlight    int
+	maxInFlight int
+	accepted    [][]byte
+	srv         *http.Server
 }
 
 // Option changes a Server.
@@ -105,6 +110,22 @@ func (s *Server) FailItems(fail FailItemFunc) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failItem = fail
+}
+
+// FailRequests makes every later request for whose items fail returns a
+// status code other than 0 fail whole with that code, as Fault.Status
+// does: a request ingestion refuses for its content. Nil stops it.
+func (s *Server) FailRequests(fail func(items [][]byte) int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failRequest = fail
+}
+
+// MaxInFlight is the most requests the server has served at once.
+func (s *Server) MaxInFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxInFlight
 }
 
 // FailItem is the status FailItems chose for an item, 0 when none.
@@ -176,6 +197,8 @@ func (s *Server) Accepted() [][]byte {
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests++
+	s.inFlight++
+	s.maxInFlight = max(s.maxInFlight, s.inFlight)
 	var fault *Fault
 	if len(s.faults) > 0 {
 		f := s.faults[0]
@@ -184,7 +207,26 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			s.faults = s.faults[1:]
 		}
 	}
+	failRequest := s.failRequest
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.inFlight--
+		s.mu.Unlock()
+	}()
+	if fault == nil && failRequest != nil {
+		body, err := trackprotocol.ReadBody(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if items, err := trackprotocol.DecodeItems(r.Header.Get("Content-Encoding"), body); err == nil {
+			if status := failRequest(items); status != 0 {
+				fault = &Fault{Status: status}
+			}
+		}
+	}
 
 	if fault != nil && fault.Delay > 0 {
 		time.Sleep(fault.Delay)

@@ -25,16 +25,19 @@ func Tracer(settings component.TelemetrySettings) trace.Tracer {
 // TelemetryBuilder provides an interface for components to report telemetry
 // as defined in metadata and user config.
 type TelemetryBuilder struct {
-	meter                             metric.Meter
-	mu                                sync.Mutex
-	registrations                     []metric.Registration
-	AppinsightsDeliveryItemsDelivered metric.Int64Counter
-	AppinsightsDeliveryItemsDropped   metric.Int64Counter
-	AppinsightsDeliveryItemsRetried   metric.Int64Counter
-	AppinsightsDeliveryItemsSpooled   metric.Int64Counter
-	AppinsightsDeliverySpoolBytes     metric.Int64ObservableGauge
-	AppinsightsDeliverySpoolItems     metric.Int64ObservableGauge
-	AppinsightsDeliverySpoolOldestAge metric.Float64ObservableGauge
+	meter                                 metric.Meter
+	mu                                    sync.Mutex
+	registrations                         []metric.Registration
+	AppinsightsDeliveryItemsDeadLettered  metric.Int64Counter
+	AppinsightsDeliveryItemsDelivered     metric.Int64Counter
+	AppinsightsDeliveryItemsDropped       metric.Int64Counter
+	AppinsightsDeliveryItemsPassedThrough metric.Int64Counter
+	AppinsightsDeliveryItemsReceived      metric.Int64Counter
+	AppinsightsDeliveryItemsRetried       metric.Int64Counter
+	AppinsightsDeliveryItemsSpooled       metric.Int64Counter
+	AppinsightsDeliverySpoolBytes         metric.Int64ObservableGauge
+	AppinsightsDeliverySpoolItems         metric.Int64ObservableGauge
+	AppinsightsDeliverySpoolOldestAge     metric.Float64ObservableGauge
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -131,6 +134,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	}
 	builder.meter = Meter(settings)
 	var err, errs error
+	builder.AppinsightsDeliveryItemsDeadLettered, err = builder.meter.Int64Counter(
+		"otelcol_appinsights_delivery_items_dead_lettered",
+		metric.WithDescription("Telemetry items moved to the dead-letter folder, by reason - rejected for good by Application Insights, too large for it, failing max_attempts times while others were delivered, or older than max_age. [Development]"),
+		metric.WithUnit("{item}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.AppinsightsDeliveryItemsDelivered, err = builder.meter.Int64Counter(
 		"otelcol_appinsights_delivery_items_delivered",
 		metric.WithDescription("Telemetry items Application Insights accepted from the spool. [Development]"),
@@ -139,7 +148,19 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.AppinsightsDeliveryItemsDropped, err = builder.meter.Int64Counter(
 		"otelcol_appinsights_delivery_items_dropped",
-		metric.WithDescription("Telemetry items dropped, by reason - rejected for good by Application Insights, older than max_age, evicted when the spool was full, or in a spool file that could not be read. [Development]"),
+		metric.WithDescription("Telemetry items dropped, by reason - evicted when the spool was full, in a spool file that could not be read (kept in the quarantine folder), or the reason they could not be written to the dead letters with. [Development]"),
+		metric.WithUnit("{item}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.AppinsightsDeliveryItemsPassedThrough, err = builder.meter.Int64Counter(
+		"otelcol_appinsights_delivery_items_passed_through",
+		metric.WithDescription("Telemetry items sent on without the spool, by reason - signed by an auth extension, unreadable (counted as one), too large for the spool, a failed write, or after shutdown began. ApplicationInsights-Go's in-memory retries are all they get. [Development]"),
+		metric.WithUnit("{item}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.AppinsightsDeliveryItemsReceived, err = builder.meter.Int64Counter(
+		"otelcol_appinsights_delivery_items_received",
+		metric.WithDescription("Telemetry items the exporter sent through the middleware, while it had a spool - spooled plus passed through. [Development]"),
 		metric.WithUnit("{item}"),
 	)
 	errs = errors.Join(errs, err)

@@ -21,6 +21,22 @@ func NewSettings(tt *componenttest.Telemetry) extension.Settings {
 	return set
 }
 
+func AssertEqualAppinsightsDeliveryItemsDeadLettered(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_appinsights_delivery_items_dead_lettered",
+		Description: "Telemetry items moved to the dead-letter folder, by reason - rejected for good by Application Insights, too large for it, failing max_attempts times while others were delivered, or older than max_age. [Development]",
+		Unit:        "{item}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_appinsights_delivery_items_dead_lettered")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
 func AssertEqualAppinsightsDeliveryItemsDelivered(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_appinsights_delivery_items_delivered",
@@ -40,7 +56,7 @@ func AssertEqualAppinsightsDeliveryItemsDelivered(t *testing.T, tt *componenttes
 func AssertEqualAppinsightsDeliveryItemsDropped(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_appinsights_delivery_items_dropped",
-		Description: "Telemetry items dropped, by reason - rejected for good by Application Insights, older than max_age, evicted when the spool was full, or in a spool file that could not be read. [Development]",
+		Description: "Telemetry items dropped, by reason - evicted when the spool was full, in a spool file that could not be read (kept in the quarantine folder), or the reason they could not be written to the dead letters with. [Development]",
 		Unit:        "{item}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
@@ -49,6 +65,38 @@ func AssertEqualAppinsightsDeliveryItemsDropped(t *testing.T, tt *componenttest.
 		},
 	}
 	got, err := tt.GetMetric("otelcol_appinsights_delivery_items_dropped")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
+func AssertEqualAppinsightsDeliveryItemsPassedThrough(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_appinsights_delivery_items_passed_through",
+		Description: "Telemetry items sent on without the spool, by reason - signed by an auth extension, unreadable (counted as one), too large for the spool, a failed write, or after shutdown began. ApplicationInsights-Go's in-memory retries are all they get. [Development]",
+		Unit:        "{item}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_appinsights_delivery_items_passed_through")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
+func AssertEqualAppinsightsDeliveryItemsReceived(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_appinsights_delivery_items_received",
+		Description: "Telemetry items the exporter sent through the middleware, while it had a spool - spooled plus passed through. [Development]",
+		Unit:        "{item}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_appinsights_delivery_items_received")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }

@@ -32,14 +32,26 @@ func TestSetupTelemetry(t *testing.T) {
 		observer.Observe(1)
 		return nil
 	}))
+	tb.AppinsightsDeliveryItemsDeadLettered.Add(context.Background(), 1)
 	tb.AppinsightsDeliveryItemsDelivered.Add(context.Background(), 1)
 	tb.AppinsightsDeliveryItemsDropped.Add(context.Background(), 1)
+	tb.AppinsightsDeliveryItemsPassedThrough.Add(context.Background(), 1)
+	tb.AppinsightsDeliveryItemsReceived.Add(context.Background(), 1)
 	tb.AppinsightsDeliveryItemsRetried.Add(context.Background(), 1)
 	tb.AppinsightsDeliveryItemsSpooled.Add(context.Background(), 1)
+	AssertEqualAppinsightsDeliveryItemsDeadLettered(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualAppinsightsDeliveryItemsDelivered(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualAppinsightsDeliveryItemsDropped(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualAppinsightsDeliveryItemsPassedThrough(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualAppinsightsDeliveryItemsReceived(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualAppinsightsDeliveryItemsRetried(t, testTel,

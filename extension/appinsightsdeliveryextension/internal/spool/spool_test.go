@@ -4,9 +4,13 @@
 package spool
 
 import (
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -16,149 +20,254 @@ import (
 
 var t0 = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 
+const url = "http://ingest/v2.1/track"
+
 var gzipHeader = http.Header{"Content-Encoding": {"gzip"}, "X-Tenant": {"tenant-a"}}
 
-func put(t *testing.T, s *Spool, body string, items int, at time.Time) Batch {
+func open(t *testing.T, dir string, maxBytes int64) *Spool {
 	t.Helper()
-	b, evicted, err := s.Put("http://ingest/v2.1/track", gzipHeader, []byte(body), items, at)
+	s, quarantined, err := Open(dir, maxBytes)
+	require.NoError(t, err)
+	require.Empty(t, quarantined)
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func put(t *testing.T, s *Spool, body string, items int, at time.Time) *Batch {
+	t.Helper()
+	b, evicted, err := s.Put(url, gzipHeader, []byte(body), items, at)
 	require.NoError(t, err)
 	require.Empty(t, evicted)
 	return b
 }
 
-func TestPutSurvivesReopenInOrder(t *testing.T) {
-	dir := t.TempDir()
-	s, corrupt, err := Open(dir, 1<<20)
+// claim takes the oldest ready batch, which the test expects to hold body.
+func claim(t *testing.T, s *Spool, body string) (*Batch, Request) {
+	t.Helper()
+	b, _, _ := s.Claim(t0)
+	require.NotNil(t, b, "no batch to claim")
+	req, err := s.Read(b)
 	require.NoError(t, err)
-	require.Empty(t, corrupt)
+	require.Equal(t, body, string(req.Body))
+	return b, req
+}
+
+func TestPutSurvivesReopenInOrder(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := open(t, dir, 1<<20)
 	put(t, s, "first", 2, t0)
 	put(t, s, "second\nwith a newline", 3, t0.Add(time.Second))
 
 	// A new process: what was put is there, in order, with its header.
 	require.NoError(t, s.Close())
-	s2, corrupt, err := Open(dir, 1<<20)
-	require.NoError(t, err)
-	require.Empty(t, corrupt)
-	assert.Equal(t, Stats{Bytes: s.Stats().Bytes, Items: 5, Oldest: t0}, s2.Stats())
-	b, ok, _ := s2.Oldest()
-	require.True(t, ok)
-	assert.Equal(t, "http://ingest/v2.1/track", b.URL)
-	assert.Equal(t, "gzip", b.Encoding())
-	assert.Equal(t, "tenant-a", b.Header.Get("X-Tenant"), "headers survive a restart")
-	body, err := s2.Body(b)
-	require.NoError(t, err)
-	assert.Equal(t, "first", string(body))
+	s2 := open(t, dir, 1<<20)
+	assert.Equal(t, Stats{Bytes: s.Stats().Bytes, Items: 5, Requests: 2, Oldest: t0}, s2.Stats())
+	b, req := claim(t, s2, "first")
+	assert.Equal(t, url, req.URL)
+	assert.Equal(t, "gzip", req.Encoding())
+	assert.Equal(t, "tenant-a", req.Header.Get("X-Tenant"), "headers survive a restart")
 
-	removed, err := s2.Remove(b)
-	require.NoError(t, err)
-	assert.True(t, removed)
-	b, ok, _ = s2.Oldest()
-	require.True(t, ok)
-	body, err = s2.Body(b)
-	require.NoError(t, err)
-	assert.Equal(t, "second\nwith a newline", string(body))
+	require.NoError(t, s2.Remove(b))
+	second, _ := claim(t, s2, "second\nwith a newline")
 
 	// Numbering goes on after the last batch, never reusing a name.
 	third := put(t, s2, "third", 1, t0.Add(2*time.Second))
-	assert.Greater(t, third.Seq, b.Seq)
+	assert.Greater(t, third.Seq, second.Seq)
 }
 
-func TestOpenRemovesHalfWrittenAndUnreadableFiles(t *testing.T) {
+// Every file takes whole blocks on disk, and max_bytes counts them.
+func TestSizeCountsWholeBlocks(t *testing.T) {
+	t.Parallel()
+	s := open(t, t.TempDir(), 1<<20)
+	b := put(t, s, "853 bytes would take a block", 1, t0)
+	assert.Equal(t, int64(blockSize), b.Size)
+	big := put(t, s, strings.Repeat("x", blockSize), 1, t0)
+	assert.Equal(t, int64(2*blockSize), big.Size)
+	assert.Equal(t, int64(3*blockSize), s.Stats().Bytes)
+}
+
+func TestOpenQuarantinesWhatItCannotRead(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
-	s, _, err := Open(dir, 1<<20)
-	require.NoError(t, err)
-	put(t, s, "kept", 1, t0)
+	s := open(t, dir, 1<<20)
+	kept := put(t, s, "kept", 1, t0)
+	torn := put(t, s, "this body loses its end", 1, t0)
+	require.NoError(t, s.Close())
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "00000000000000000009.track.tmp"), []byte("half"), 0o600))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "00000000000000000010.track"), []byte("no header"), 0o600))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "notanumber.track"), []byte(`{"v":1,"url":"u","items":1}`+"\n"), 0o600))
-	require.NoError(t, s.Close())
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "notanumber.track"), []byte(`{"v":2,"url":"u","items":1}`+"\n"), 0o600))
+	tornPath := filepath.Join(dir, fmt.Sprintf("%020d.track", torn.Seq))
+	info, err := os.Stat(tornPath)
+	require.NoError(t, err)
+	require.NoError(t, os.Truncate(tornPath, info.Size()-4))
 
-	s2, corrupt, err := Open(dir, 1<<20)
+	s2, quarantined, err := Open(dir, 1<<20)
 	require.NoError(t, err)
-	assert.ElementsMatch(t, []string{"00000000000000000010.track", "notanumber.track"}, corrupt)
+	t.Cleanup(func() { _ = s2.Close() })
+	tornName := filepath.Base(tornPath)
+	assert.ElementsMatch(t, []string{"00000000000000000010.track", "notanumber.track", tornName}, quarantined)
 	assert.Equal(t, int64(1), s2.Stats().Items)
-	entries, err := os.ReadDir(dir)
+	b, _ := claim(t, s2, "kept")
+	assert.Equal(t, kept.Seq, b.Seq)
+	// Kept, not deleted: an operator can look at them.
+	q, err := os.ReadDir(filepath.Join(dir, QuarantineDir))
 	require.NoError(t, err)
-	assert.Len(t, entries, 2, "only the good batch and the lock file are left on disk")
+	assert.Len(t, q, 3)
+	_, err = os.Stat(filepath.Join(dir, "00000000000000000009.track.tmp"))
+	assert.ErrorIs(t, err, os.ErrNotExist, "a half-written file was never acknowledged: it goes")
 }
 
-func TestPutEvictsOldestToStayUnderMaxBytes(t *testing.T) {
-	s, _, err := Open(t.TempDir(), 1<<20)
+// A body that changed on disk fails its checksum when it is read, and the
+// file moves to quarantine.
+func TestReadQuarantinesACorruptBody(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := open(t, dir, 1<<20)
+	b := put(t, s, "hello", 1, t0)
+	path := filepath.Join(dir, fmt.Sprintf("%020d.track", b.Seq))
+	data, err := os.ReadFile(path)
 	require.NoError(t, err)
+	data[len(data)-1] ^= 0xff
+	require.NoError(t, os.WriteFile(path, data, 0o600))
+
+	c, _, _ := s.Claim(t0)
+	require.Same(t, b, c)
+	_, err = s.Read(c)
+	require.ErrorIs(t, err, ErrCorrupt)
+	assert.Equal(t, Stats{}, s.Stats())
+	_, err = os.Stat(filepath.Join(dir, QuarantineDir, filepath.Base(path)))
+	require.NoError(t, err)
+}
+
+func TestPutRefusesHeadersOverTheLimit(t *testing.T) {
+	t.Parallel()
+	s := open(t, t.TempDir(), 1<<20)
+	_, _, err := s.Put(url, http.Header{"X-Big": {strings.Repeat("h", MaxHeader)}}, []byte("x"), 1, t0)
+	require.ErrorIs(t, err, ErrHeaderTooLarge)
+	assert.Equal(t, Stats{}, s.Stats())
+}
+
+func TestPutEvictsOldestButNeverAClaimedOne(t *testing.T) {
+	t.Parallel()
+	s := open(t, t.TempDir(), 3*blockSize)
 	first := put(t, s, "x", 1, t0)
-	s.maxBytes = 3 * first.Size
-	put(t, s, "y", 1, t0)
+	second := put(t, s, "y", 1, t0)
 	put(t, s, "z", 1, t0)
 
-	_, evicted, err := s.Put("http://ingest/v2.1/track", gzipHeader, []byte("w"), 1, t0)
+	// The oldest is being delivered: the next oldest makes room.
+	c, _, _ := s.Claim(t0)
+	require.Same(t, first, c)
+	_, evicted, err := s.Put(url, gzipHeader, []byte("w"), 1, t0)
 	require.NoError(t, err)
 	require.Len(t, evicted, 1)
-	assert.Equal(t, first.Seq, evicted[0].Seq)
-	assert.LessOrEqual(t, s.Stats().Bytes, s.maxBytes)
-	assert.Equal(t, int64(3), s.Stats().Items)
+	assert.Equal(t, second.Seq, evicted[0].Seq)
+	assert.Equal(t, Stats{Bytes: 3 * blockSize, Items: 3, Requests: 3, Oldest: t0}, s.Stats())
 
-	// A delivery that finished after its batch was evicted changes nothing.
-	removed, err := s.Remove(first)
-	require.NoError(t, err)
-	assert.False(t, removed)
-
-	_, _, err = s.Put("http://ingest/v2.1/track", gzipHeader, make([]byte, s.maxBytes), 1, t0)
+	_, _, err = s.Put(url, gzipHeader, make([]byte, 3*blockSize), 1, t0)
 	assert.ErrorIs(t, err, ErrTooLarge)
 	assert.Equal(t, int64(3), s.Stats().Items, "a request too large for the spool evicts nothing")
 }
 
-func TestReplaceKeepsPlaceAndAge(t *testing.T) {
-	dir := t.TempDir()
-	s, _, err := Open(dir, 1<<20)
+func TestPutMakesRoomOnceWhenTheDiskIsFull(t *testing.T) {
+	t.Parallel()
+	s := open(t, t.TempDir(), 1<<20)
+	first := put(t, s, "old", 1, t0)
+	full := true
+	write := s.writeFile
+	s.writeFile = func(path string, data ...[]byte) error {
+		if full {
+			full = false
+			return fmt.Errorf("write spool file: %w", syscall.ENOSPC)
+		}
+		return write(path, data...)
+	}
+	b, evicted, err := s.Put(url, gzipHeader, []byte("new"), 1, t0)
 	require.NoError(t, err)
-	b := put(t, s, "a\nb\nc", 3, t0)
+	require.Len(t, evicted, 1)
+	assert.Equal(t, first.Seq, evicted[0].Seq)
+	claimed, _ := claim(t, s, "new")
+	assert.Same(t, b, claimed)
+
+	// Still full after making room: the error reaches the caller, who
+	// sends the request on without the spool.
+	s.writeFile = func(string, ...[]byte) error { return fmt.Errorf("write spool file: %w", syscall.ENOSPC) }
+	_, _, err = s.Put(url, gzipHeader, []byte("newer"), 1, t0)
+	require.ErrorIs(t, err, syscall.ENOSPC)
+}
+
+func TestClaimSkipsClaimedAndBackingOffBatches(t *testing.T) {
+	t.Parallel()
+	s := open(t, t.TempDir(), 1<<20)
+	a := put(t, s, "a", 1, t0)
+	b := put(t, s, "b", 1, t0)
+	c := put(t, s, "c", 1, t0)
+
+	got, _, _ := s.Claim(t0)
+	require.Same(t, a, got)
+	s.Release(a, t0.Add(time.Minute)) // a failed: it waits a minute
+	got, _, _ = s.Claim(t0)
+	require.Same(t, b, got, "the others go on while a waits")
+	got, _, _ = s.Claim(t0)
+	require.Same(t, c, got)
+	got, next, changed := s.Claim(t0)
+	require.Nil(t, got)
+	assert.Equal(t, t0.Add(time.Minute), next, "when to look again")
+
+	s.Release(c, time.Time{})
+	select {
+	case <-changed:
+	default:
+		t.Fatal("releasing a batch did not wake a waiting deliverer")
+	}
+	got, _, _ = s.Claim(t0.Add(time.Minute))
+	require.Same(t, a, got, "oldest first once its backoff passed")
+}
+
+func TestReplaceAndSplitKeepPlaceAndAge(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := open(t, dir, 1<<20)
+	b := put(t, s, "a\nb\nc\nd", 4, t0)
 	put(t, s, "later", 1, t0.Add(time.Minute))
 
-	nb, err := s.Replace(b, []byte("b"), 1)
-	require.NoError(t, err)
-	assert.Equal(t, b.Seq, nb.Seq)
-	assert.Equal(t, int64(2), s.Stats().Items)
+	c, req := claim(t, s, "a\nb\nc\nd")
+	require.Same(t, b, c)
+	require.NoError(t, s.Replace(c, req, []byte("b\nc\nd"), 3))
+	require.NoError(t, s.Split(c, req, []byte("b"), []byte("c\nd"), 1, 2))
+	s.Release(c, time.Time{})
+	assert.Equal(t, int64(4), s.Stats().Items)
 
 	require.NoError(t, s.Close())
-	s2, _, err := Open(dir, 1<<20)
-	require.NoError(t, err)
-	oldest, ok, _ := s2.Oldest()
-	require.True(t, ok)
-	assert.Equal(t, b.Seq, oldest.Seq)
-	assert.True(t, oldest.Created.Equal(t0))
-	assert.Equal(t, 1, oldest.Items)
-	body, err := s2.Body(oldest)
-	require.NoError(t, err)
-	assert.Equal(t, "b", string(body))
+	// After a restart the second part comes after what followed it: order
+	// is by file name, and delivery does not promise it.
+	s2 := open(t, dir, 1<<20)
+	ages := map[string]time.Time{}
+	for range 3 {
+		b, _, _ := s2.Claim(t0)
+		require.NotNil(t, b)
+		req, err := s2.Read(b)
+		require.NoError(t, err)
+		ages[string(req.Body)] = b.Created
+	}
+	assert.Equal(t, map[string]time.Time{"b": t0, "c\nd": t0, "later": t0.Add(time.Minute)}, ages,
+		"each part keeps its request's age")
 	assert.Equal(t, s.Stats().Bytes, s2.Stats().Bytes)
 }
 
-func TestRemoveCreatedBefore(t *testing.T) {
-	s, _, err := Open(t.TempDir(), 1<<20)
-	require.NoError(t, err)
-	put(t, s, "old", 4, t0)
+func TestClaimCreatedBefore(t *testing.T) {
+	t.Parallel()
+	s := open(t, t.TempDir(), 1<<20)
+	old := put(t, s, "old", 4, t0)
 	put(t, s, "new", 2, t0.Add(time.Hour))
-	removed, err := s.RemoveCreatedBefore(t0.Add(time.Minute))
-	require.NoError(t, err)
-	require.Len(t, removed, 1)
-	assert.Equal(t, 4, removed[0].Items)
-	assert.Equal(t, Stats{Bytes: s.Stats().Bytes, Items: 2, Oldest: t0.Add(time.Hour)}, s.Stats())
-}
-
-func TestOldestSignalsWhenABatchIsAdded(t *testing.T) {
-	s, _, err := Open(t.TempDir(), 1<<20)
-	require.NoError(t, err)
-	_, ok, added := s.Oldest()
-	require.False(t, ok)
-	put(t, s, "x", 1, t0)
-	select {
-	case <-added:
-	default:
-		t.Fatal("adding a batch did not signal a waiting deliverer")
-	}
+	expired := s.ClaimCreatedBefore(t0.Add(time.Minute))
+	require.Equal(t, []*Batch{old}, expired)
+	require.NoError(t, s.Remove(old))
+	assert.Equal(t, Stats{Bytes: blockSize, Items: 2, Requests: 1, Oldest: t0.Add(time.Hour)}, s.Stats())
 }
 
 func TestOneSpoolPerFolder(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s, _, err := Open(dir, 1<<20)
 	require.NoError(t, err)
@@ -168,4 +277,44 @@ func TestOneSpoolPerFolder(t *testing.T) {
 	s2, _, err := Open(dir, 1<<20)
 	require.NoError(t, err)
 	require.NoError(t, s2.Close())
+}
+
+func TestFolderIsPrivate(t *testing.T) {
+	t.Parallel()
+	if runtime.GOOS == "windows" {
+		t.Skip("POSIX permissions")
+	}
+	dir := filepath.Join(t.TempDir(), "spool")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	open(t, dir, 1<<20)
+	info, err := os.Stat(dir)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o700), info.Mode().Perm())
+}
+
+// The index holds no URL or headers: half a million waiting requests take
+// little memory, and removing one copies nothing.
+func TestIndexStaysSmall(t *testing.T) {
+	s := &Spool{changed: make(chan struct{})}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	const n = 500_000
+	batches := make([]*Batch, n)
+	for i := range n {
+		batches[i] = &Batch{Seq: uint64(i), Created: t0, Items: 100, Size: blockSize}
+		s.insert(batches[i], nil)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	perEntry := float64(after.HeapAlloc-before.HeapAlloc) / n
+	assert.Less(t, perEntry, 200.0, "bytes per waiting request")
+	s.mu.Lock()
+	for i := 1; i < n; i += 2 {
+		s.forget(batches[i])
+	}
+	s.mu.Unlock()
+	assert.Equal(t, n/2, s.batches.Len())
+	assert.Equal(t, int64(n/2)*blockSize, s.bytes)
+	runtime.KeepAlive(batches)
 }

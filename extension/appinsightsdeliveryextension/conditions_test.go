@@ -1,0 +1,181 @@
+// Copyright otelcol-runcontext authors
+// SPDX-License-Identifier: Apache-2.0
+
+package appinsightsdeliveryextension
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-runcontext/otelcol-runcontext/internal/trackprotocol/tracktest"
+)
+
+// Delivery under the conditions of a real network: answers that mean
+// "not you", "not here" or "not now", a request ingestion keeps refusing,
+// one too large, and slow round trips.
+
+// 401, 403 and 404 say nothing about the telemetry: a key rotated, local
+// authentication turned off, a proxy in the way. The spool keeps every
+// request and delivers it once ingestion takes it again.
+func TestAuthLikeAnswersNeverDrainTheSpool(t *testing.T) {
+	for _, status := range []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound} {
+		t.Run(fmt.Sprint(status), func(t *testing.T) {
+			t.Parallel()
+			ingest := tracktest.New(t)
+			ingest.Inject(tracktest.Fault{Status: status, Requests: 30})
+			s := startSpooled(t, fastRetries(t.TempDir()))
+			var sent []string
+			for i := range 10 {
+				batch := ids(fmt.Sprintf("auth%d", i), 3)
+				sent = append(sent, batch...)
+				s.track(t, ingest.URL, batch...)
+			}
+			assertOnce(t, waitReceived(t, ingest, sent), sent)
+			assert.Zero(t, s.counter(t, "appinsights_delivery_items_dead_lettered"))
+			assert.Zero(t, s.counter(t, "appinsights_delivery_items_dropped"))
+			warnings := s.logs.FilterMessageSnippet("Could not deliver to Application Insights").All()
+			require.Len(t, warnings, 1, "one line per episode")
+			assert.Equal(t, int64(status), warnings[0].ContextMap()["status"])
+			assert.NotEmpty(t, warnings[0].ContextMap()["what_to_do"])
+			s.assertAccounting(t)
+		})
+	}
+}
+
+// A request ingestion keeps refusing does not hold back the ones behind
+// it, and after max_attempts failures while they are delivered it moves to
+// the dead letters.
+func TestPoisonedRequestGoesToTheDeadLetters(t *testing.T) {
+	t.Parallel()
+	ingest := tracktest.New(t)
+	ingest.FailRequests(func(items [][]byte) int {
+		for _, item := range items {
+			if bytes.Contains(item, []byte("poison")) {
+				return http.StatusServiceUnavailable
+			}
+		}
+		return 0
+	})
+	cfg := fastRetries(t.TempDir())
+	cfg.Spool.MaxAttempts = 3
+	s := startSpooled(t, cfg)
+	s.track(t, ingest.URL, ids("poison", 2)...)
+	var sent []string
+	// Requests keep coming, as telemetry does: the poisoned one's
+	// failures count while they are delivered.
+	for i := range 20 {
+		batch := ids(fmt.Sprintf("after%d", i), 5)
+		sent = append(sent, batch...)
+		s.track(t, ingest.URL, batch...)
+		time.Sleep(30 * time.Millisecond)
+	}
+	assertOnce(t, waitReceived(t, ingest, sent), sent)
+	require.Eventually(t, func() bool {
+		return s.counter(t, "appinsights_delivery_items_dead_lettered", reasonRetriesExhausted) == 2
+	}, 10*time.Second, 10*time.Millisecond)
+	letters := s.deadLetters(t)
+	require.Len(t, letters, 2)
+	assert.Equal(t, http.StatusServiceUnavailable, letters[0].Status)
+	assert.Equal(t, "poison-000", message(t, letters[0].Item))
+	assert.Equal(t, 0, s.spoolFiles(t))
+	s.assertAccounting(t)
+}
+
+// A 413 splits the request in halves until ingestion takes them; a single
+// item still too large goes to the dead letters.
+func TestTooLargeRequestsAreSplit(t *testing.T) {
+	t.Parallel()
+	ingest := tracktest.New(t)
+	ingest.FailRequests(func(items [][]byte) int {
+		if len(items) > 2 {
+			return http.StatusRequestEntityTooLarge
+		}
+		for _, item := range items {
+			if bytes.Contains(item, []byte("huge")) {
+				return http.StatusRequestEntityTooLarge
+			}
+		}
+		return 0
+	})
+	s := startSpooled(t, fastRetries(t.TempDir()))
+	sent := ids("split", 7)
+	s.track(t, ingest.URL, append([]string{"huge-000"}, sent...)...)
+	assertOnce(t, waitReceived(t, ingest, sent), sent)
+	require.Eventually(t, func() bool {
+		return s.counter(t, "appinsights_delivery_items_dead_lettered", reasonTooLarge) == 1
+	}, 10*time.Second, 10*time.Millisecond)
+	letters := s.deadLetters(t)
+	require.Len(t, letters, 1)
+	assert.Equal(t, "huge-000", message(t, letters[0].Item))
+	assert.Equal(t, http.StatusRequestEntityTooLarge, letters[0].Status)
+	assert.Equal(t, 0, s.spoolFiles(t))
+	s.assertAccounting(t)
+}
+
+// Several requests are under way at once, up to num_consumers.
+func TestRequestsAreDeliveredInParallel(t *testing.T) {
+	t.Parallel()
+	ingest := tracktest.New(t)
+	ingest.Inject(tracktest.Fault{Delay: 200 * time.Millisecond, Requests: 40})
+	cfg := fastRetries(t.TempDir())
+	cfg.Spool.NumConsumers = 4
+	s := startSpooled(t, cfg)
+	var sent []string
+	for i := range 20 {
+		batch := ids(fmt.Sprintf("par%d", i), 2)
+		sent = append(sent, batch...)
+		s.track(t, ingest.URL, batch...)
+	}
+	assertOnce(t, waitReceived(t, ingest, sent), sent)
+	assert.Equal(t, 4, ingest.MaxInFlight(), "num_consumers requests at once, no more")
+}
+
+// When every request fails, delivery backs off as a whole and probes with
+// one request at a time: a recovering ingestion is not hammered.
+func TestOutageBacksOffGlobally(t *testing.T) {
+	t.Parallel()
+	ingest := tracktest.New(t)
+	ingest.Inject(tracktest.Fault{Status: http.StatusServiceUnavailable, Requests: 1000})
+	cfg := fastRetries(t.TempDir())
+	cfg.Spool.NumConsumers = 4
+	s := startSpooled(t, cfg)
+	for i := range 20 {
+		s.track(t, ingest.URL, ids(fmt.Sprintf("outage%d", i), 1)...)
+	}
+	time.Sleep(2 * time.Second)
+	// Per-request backoff alone (20 ms doubling to 200 ms, 4 at once)
+	// would send about 40 requests a second; the outage pause and the
+	// single probe keep it to a few.
+	assert.Less(t, ingest.Requests(), 40)
+	assert.Equal(t, 1, s.logs.FilterMessageSnippet("Could not deliver to Application Insights").Len())
+	assert.Zero(t, s.counter(t, "appinsights_delivery_items_dead_lettered"), "an outage exhausts no request")
+}
+
+// An answer that contradicts the request (counts that do not add up, an
+// index out of range or named twice) is not trusted item by item: the
+// whole request is sent again, duplicates rather than losses.
+func TestContradictoryAnswersResendTheWholeRequest(t *testing.T) {
+	for name, body := range map[string]string{
+		"received too few":    `{"itemsReceived":1,"itemsAccepted":0,"errors":[{"index":0,"statusCode":400}]}`,
+		"index out of range":  `{"itemsReceived":2,"itemsAccepted":1,"errors":[{"index":5,"statusCode":400}]}`,
+		"index named twice":   `{"itemsReceived":2,"itemsAccepted":0,"errors":[{"index":0,"statusCode":400},{"index":0,"statusCode":400}]}`,
+		"accepted all of 206": `{"itemsReceived":3,"itemsAccepted":3,"errors":[]}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			a := readAnswer(http.StatusPartialContent, http.Header{}, []byte(body), time.Now())
+			_, ok := a.itemErrorsOf(2)
+			assert.False(t, ok)
+			assert.False(t, a.allAcceptedOf(2))
+		})
+	}
+	a := readAnswer(http.StatusPartialContent, http.Header{}, []byte(`{"itemsReceived":2,"itemsAccepted":1,"errors":[{"index":1,"statusCode":503}]}`), time.Now())
+	failed, ok := a.itemErrorsOf(2)
+	require.True(t, ok)
+	assert.Equal(t, 503, failed[1].StatusCode)
+}
