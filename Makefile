@@ -6,7 +6,7 @@ GO        ?= go
 BIN       := $(CURDIR)/bin
 COLLECTOR := $(BIN)/otelcol-runcontext
 
-.PHONY: run build test generate check-generated compose tools bench bench-compare bench-e2e delivery-faults
+.PHONY: run build test generate check-generated compose tools bench bench-compare bench-e2e bench-delivery delivery-faults delivery-soak
 
 run: build
 	$(COLLECTOR) --config config/local.yaml
@@ -50,8 +50,17 @@ bench-compare:
 	./scripts/bench-compare.sh
 bench-e2e:
 	./scripts/bench-e2e.sh
+# 20 000 records at 0, 100 and 500 ms ingestion latency, spool against the
+# exporter alone: about 2 minutes.
+bench-delivery:
+	./scripts/bench-delivery.sh
 
 # Fault injection, spool vs the contrib exporter alone, with a 5-minute
-# outage: about 25 minutes.
+# outage and 20 s of 401/403/404 answers: about 30 minutes.
 delivery-faults:
 	./scripts/delivery-faults.sh
+
+# 2 000 records/s through a 10-minute outage: catch-up time, peak RSS and
+# disk used. About 15 minutes.
+delivery-soak:
+	./scripts/delivery-soak.sh

@@ -47,8 +47,9 @@ type SpoolConfig struct {
 	// Timeout bounds one delivery attempt.
 	Timeout time.Duration `mapstructure:"timeout"`
 	// NumConsumers is how many requests are delivered at once. With
-	// ingestion's usual 100-500 ms round trip, 10 deliver 20-100 requests
-	// a second, far above what one collector's exporter sends.
+	// ingestion's usual 100-500 ms round trip, 20 deliver 40-200 requests
+	// a second, and a burst of 20 requests goes out at once, as
+	// ApplicationInsights-Go would send it.
 	NumConsumers int `mapstructure:"num_consumers"`
 	// MaxAttempts is how many times a request may fail while others are
 	// delivered before it moves to the dead letters: a request ingestion

@@ -40,7 +40,7 @@ func createDefaultConfig() component.Config {
 			InitialInterval: time.Second,
 			MaxInterval:     time.Minute,
 			Timeout:         30 * time.Second,
-			NumConsumers:    10,
+			NumConsumers:    20,
 			MaxAttempts:     10,
 			DeadLetter:      DeadLetterConfig{MaxBytes: 64 << 20}, // 64 MiB
 		},

@@ -29,7 +29,7 @@ var repoRoot = func() string {
 }()
 
 // collectorBinary is the distribution, built from this checkout.
-func collectorBinary(t *testing.T) string {
+func collectorBinary(t testing.TB) string {
 	t.Helper()
 	bin, err := distribution()
 	require.NoError(t, err)
@@ -42,7 +42,7 @@ func configPath(name string) string {
 }
 
 // freeAddr returns a loopback address with a port nobody listens on.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -82,14 +82,14 @@ type collector struct {
 
 // startCollector runs the binary on config with free ports and the given
 // extra environment, and waits until it is ready to receive.
-func startCollector(t *testing.T, config string, env ...string) *collector {
+func startCollector(t testing.TB, config string, env ...string) *collector {
 	t.Helper()
 	return startCollectorWith(t, []string{config}, env...)
 }
 
 // startCollectorWith is startCollector on several configurations, which
 // the collector merges in order (a file, then yaml: overrides).
-func startCollectorWith(t *testing.T, configs []string, env ...string) *collector {
+func startCollectorWith(t testing.TB, configs []string, env ...string) *collector {
 	t.Helper()
 	c := &collector{
 		output:      &syncBuffer{},
@@ -152,7 +152,7 @@ func startCollectorWith(t *testing.T, configs []string, env ...string) *collecto
 
 // stop sends SIGTERM, the graceful shutdown a pipeline's end brings, and
 // waits for the process to exit.
-func (c *collector) stop(t *testing.T) {
+func (c *collector) stop(t testing.TB) {
 	t.Helper()
 	require.NoError(t, c.cmd.Process.Signal(syscall.SIGTERM))
 	select {
@@ -164,7 +164,7 @@ func (c *collector) stop(t *testing.T) {
 }
 
 // waitForOutput waits until the collector's output contains every string.
-func (c *collector) waitForOutput(t *testing.T, timeout time.Duration, want ...string) {
+func (c *collector) waitForOutput(t testing.TB, timeout time.Duration, want ...string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -188,7 +188,7 @@ func (c *collector) waitForOutput(t *testing.T, timeout time.Duration, want ...s
 	}
 }
 
-func portOf(t *testing.T, addr string) string {
+func portOf(t testing.TB, addr string) string {
 	t.Helper()
 	_, port, err := net.SplitHostPort(addr)
 	require.NoError(t, err)
@@ -196,7 +196,7 @@ func portOf(t *testing.T, addr string) string {
 }
 
 // runCollectorCommand runs a one-shot subcommand such as validate.
-func runCollectorCommand(t *testing.T, env []string, args ...string) (string, error) {
+func runCollectorCommand(t testing.TB, env []string, args ...string) (string, error) {
 	t.Helper()
 	cmd := exec.Command(collectorBinary(t), args...)
 	cmd.Env = append(os.Environ(), env...)
@@ -204,7 +204,7 @@ func runCollectorCommand(t *testing.T, env []string, args ...string) (string, er
 	return string(out), err
 }
 
-func mustWriteFile(t *testing.T, name, content string) string {
+func mustWriteFile(t testing.TB, name, content string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), name)
 	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
