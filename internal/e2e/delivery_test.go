@@ -228,8 +228,8 @@ const (
 	deliveredMetric    = "otelcol_appinsights_delivery_items_delivered"
 	droppedMetric      = "otelcol_appinsights_delivery_items_dropped"
 	deadLetteredMetric = "otelcol_appinsights_delivery_items_dead_lettered"
-	spooledMetric   = "otelcol_appinsights_delivery_items_spooled"
-	spoolItemsGauge = "otelcol_appinsights_delivery_spool_items"
+	spooledMetric      = "otelcol_appinsights_delivery_items_spooled"
+	spoolItemsGauge    = "otelcol_appinsights_delivery_spool_items"
 )
 
 // finish stops the collector gracefully, tallies, reports and, with the
