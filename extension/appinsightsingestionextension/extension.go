@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -56,7 +57,17 @@ func (e *ingestionExtension) Start(_ context.Context, _ component.Host) error {
 		Store:              store,
 		OnResponse:         e.logResponse,
 	}).Mount(mux)
-	e.server = &http.Server{Handler: e.noteRequests(mux), ReadHeaderTimeout: 10 * time.Second}
+	e.server = &http.Server{
+		Handler:           e.noteRequests(mux),
+		ReadHeaderTimeout: 10 * time.Second,
+		// A slow sender cannot hold a connection: a 64 MiB body arrives
+		// well within this on loopback.
+		ReadTimeout:    60 * time.Second,
+		WriteTimeout:   60 * time.Second,
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 64 << 10,
+	}
+	ln = limitListener(ln, maxConnections)
 	e.done = make(chan struct{})
 	go func() {
 		defer close(e.done)
@@ -84,6 +95,42 @@ func (e *ingestionExtension) logResponse(status int, resp trackprotocol.Response
 		zap.Int("items_accepted", resp.ItemsAccepted),
 		zap.Int("first_status", first.StatusCode),
 		zap.String("first_message", first.Message))
+}
+
+// maxConnections bounds the connections served at once: the exporters of
+// one collector open a handful.
+const maxConnections = 64
+
+// limitListener accepts at most n connections at once; the others wait in
+// the kernel's backlog until one closes.
+func limitListener(ln net.Listener, n int) net.Listener {
+	return &limitedListener{Listener: ln, slots: make(chan struct{}, n)}
+}
+
+type limitedListener struct {
+	net.Listener
+	slots chan struct{}
+}
+
+func (l *limitedListener) Accept() (net.Conn, error) {
+	l.slots <- struct{}{}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.slots
+		return nil, err
+	}
+	return &releasingConn{Conn: c, release: func() { <-l.slots }}, nil
+}
+
+type releasingConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *releasingConn) Close() error {
+	c.once.Do(c.release)
+	return c.Conn.Close()
 }
 
 func (e *ingestionExtension) noteRequests(next http.Handler) http.Handler {

@@ -243,6 +243,7 @@ func (r *faultRun) finish(t testing.TB, sent []string, wantDropped map[string]bo
 	if !baseline() {
 		dropped = r.metric(t, droppedMetric, "")
 		deadLettered = r.metric(t, deadLetteredMetric, "")
+		r.assertAccounting(t)
 	}
 	r.c.stop(t)
 	tl := r.tally(t, sent)
@@ -261,6 +262,20 @@ func (r *faultRun) finish(t testing.TB, sent []string, wantDropped map[string]bo
 	assert.Equal(t, int64(len(wantDropped)), deadLettered, "items_dead_lettered counts what ingestion rejected for good")
 	assert.Zero(t, dropped, "nothing is dropped")
 	return tl
+}
+
+// assertAccounting checks the collector's own metrics add up, as an
+// operator's dashboard would: received = spooled + passed through, and
+// spooled = delivered + dead-lettered + dropped + waiting.
+func (r *faultRun) assertAccounting(t testing.TB) {
+	t.Helper()
+	received := r.metric(t, "otelcol_appinsights_delivery_items_received", "")
+	spooled := r.metric(t, spooledMetric, "")
+	passed := r.metric(t, "otelcol_appinsights_delivery_items_passed_through", "")
+	assert.Equal(t, received, spooled+passed, "received = spooled + passed through")
+	assert.Equal(t, spooled,
+		r.metric(t, deliveredMetric, "")+r.metric(t, deadLetteredMetric, "")+r.metric(t, droppedMetric, "")+r.metric(t, spoolItemsGauge, ""),
+		"spooled = delivered + dead-lettered + dropped + waiting")
 }
 
 func wantDelivered(sent []string, dropped map[string]bool) []string {

@@ -14,9 +14,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/otelcol-runcontext/otelcol-runcontext/internal/trackprotocol"
 )
@@ -60,10 +63,30 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	}
 }
 
+// MaxItems bounds the items of one request, and so the size of the answer
+// that lists their errors: ApplicationInsights-Go sends at most 1 024.
+const MaxItems = 10_000
+
+// maxMessage bounds one item error's message in an answer.
+const maxMessage = 256
+
+// trackContentTypes are the content types the track protocol is sent with.
+// A browser's cross-site POST without a CORS preflight can only send
+// text/plain or a form: refusing those keeps a web page the user has open
+// from writing telemetry to the local endpoint.
+var trackContentTypes = []string{"application/x-json-stream", "application/json"}
+
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "track takes POST", http.StatusMethodNotAllowed)
+		return
+	}
+	if mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || !slices.Contains(trackContentTypes, strings.ToLower(mediaType)) {
+		h.respond(w, http.StatusUnsupportedMediaType, trackprotocol.Response{Errors: []trackprotocol.ItemError{{
+			StatusCode: http.StatusUnsupportedMediaType,
+			Message:    fmt.Sprintf("Content-Type must be one of %v", trackContentTypes),
+		}}})
 		return
 	}
 	body, err := trackprotocol.ReadBody(r.Body)
@@ -77,6 +100,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			status = http.StatusRequestEntityTooLarge
 		}
 		h.respond(w, status, trackprotocol.Response{Errors: []trackprotocol.ItemError{{Index: 0, StatusCode: status, Message: err.Error()}}})
+		return
+	}
+	if len(items) > MaxItems {
+		h.respond(w, http.StatusRequestEntityTooLarge, trackprotocol.Response{ItemsReceived: len(items), Errors: []trackprotocol.ItemError{{
+			StatusCode: http.StatusRequestEntityTooLarge,
+			Message:    fmt.Sprintf("%d items, more than %d in one request", len(items), MaxItems),
+		}}})
 		return
 	}
 	status, resp := h.Track(items)
@@ -94,7 +124,7 @@ func (h *Handler) Track(items [][]byte) (int, trackprotocol.Response) {
 	for i, raw := range items {
 		line, err := h.check(raw)
 		if err != nil {
-			errs = append(errs, trackprotocol.ItemError{Index: i, StatusCode: http.StatusBadRequest, Message: err.Error()})
+			errs = append(errs, trackprotocol.ItemError{Index: i, StatusCode: http.StatusBadRequest, Message: truncate(err.Error(), maxMessage)})
 			continue
 		}
 		if h.failItem != nil {
@@ -154,6 +184,9 @@ func (h *Handler) check(raw []byte) ([]byte, error) {
 		IKey string                     `json:"iKey"`
 		Data map[string]json.RawMessage `json:"data"`
 	}
+	if !utf8.Valid(raw) {
+		return nil, errors.New("invalid UTF-8")
+	}
 	if err := json.Unmarshal(raw, &env); err != nil {
 		return nil, fmt.Errorf("invalid JSON: %v", err)
 	}
@@ -195,6 +228,17 @@ func (h *Handler) check(raw []byte) ([]byte, error) {
 		return nil, fmt.Errorf("invalid JSON: %v", err)
 	}
 	return line.Bytes(), nil
+}
+
+// truncate cuts s to at most n bytes, on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 func isEmptyJSON(v json.RawMessage) bool {

@@ -37,6 +37,7 @@ func post(t *testing.T, h http.Handler, path string, body []byte, gzipped bool) 
 		body = buf.Bytes()
 	}
 	req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-json-stream")
 	if gzipped {
 		req.Header.Set("Content-Encoding", "gzip")
 	}

@@ -4,6 +4,7 @@
 package ingestion // import "github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension/ingestion"
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -25,12 +26,25 @@ type Store struct {
 // OpenStore opens (creating it and its folder if needed) the envelopes file
 // in dir for appending.
 func OpenStore(dir string) (*Store, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	// The envelopes carry the instrumentation key: the collector's user
+	// alone may read them.
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
-	f, err := os.OpenFile(filepath.Join(dir, EnvelopesFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("restrict data folder: %w", err)
+	}
+	path := filepath.Join(dir, EnvelopesFile)
+	if err := repairTornLine(path); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open envelopes file: %w", err)
+	}
+	if err := f.Chmod(0o600); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("restrict envelopes file: %w", err)
 	}
 	return &Store{file: f}, nil
 }
@@ -75,4 +89,49 @@ func (s *Store) Close() error {
 	err := s.file.Close()
 	s.file = nil
 	return err
+}
+
+// repairTornLine cuts a last line that a crash left half-written, so that
+// every line of the file is a whole envelope.
+func repairTornLine(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("open envelopes file: %w", err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil || info.Size() == 0 {
+		return err
+	}
+	// Look back for the last newline, a block at a time.
+	const block = 64 << 10
+	end := info.Size()
+	buf := make([]byte, block)
+	for pos := end; pos > 0; {
+		n := int64(block)
+		if pos < n {
+			n = pos
+		}
+		pos -= n
+		if _, err := f.ReadAt(buf[:n], pos); err != nil {
+			return fmt.Errorf("read envelopes file: %w", err)
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			if keep := pos + int64(i) + 1; keep < end {
+				return truncateSynced(f, keep)
+			}
+			return nil
+		}
+	}
+	return truncateSynced(f, 0)
+}
+
+func truncateSynced(f *os.File, size int64) error {
+	if err := f.Truncate(size); err != nil {
+		return fmt.Errorf("repair envelopes file: %w", err)
+	}
+	return f.Sync()
 }
