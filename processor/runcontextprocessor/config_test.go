@@ -104,6 +104,8 @@ func TestValidateRejects(t *testing.T) {
 		{"unknown_required", `required[0]: "parent_runid" is not a dimension; configure it under dimensions or use one of [parent_run_id step_id step_name experiment_name run_url run_type build_url build_version]`},
 		{"exclude_unknown", `metrics::exclude[0]: "run_link" is not a dimension`},
 		{"exclude_required", `metrics::exclude[0]: "parent_run_id" is required, so it cannot be excluded`},
+		{"credential_header", `dimensions::parent_run_id: from[0]: source "metadata.Authorization" reads a header that carries credentials; it would be written into every envelope
+dimensions::step_id: template: source "metadata.x-api-key" reads a header that carries credentials; it would be written into every envelope`},
 		{"source_like_names", `dimensions: dimension name "metadata.x" starts like a source reference (attributes., resource., metadata.); choose a name without that prefix
 dimensions: dimension name "resource.team" starts like a source reference (attributes., resource., metadata.); choose a name without that prefix`},
 		{"unknown_detector", `detectors[0]: unknown detector "jenkins"; known detectors: [azure_devops azureml github_actions gitlab otel_cicd]`},

@@ -6,6 +6,8 @@ package runcontextprocessor // import "github.com/otelcol-runcontext/otelcol-run
 import (
 	"fmt"
 	"strings"
+
+	"github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor/internal/detector"
 )
 
 // sourceKind says where a source finds its value, and so how often it must
@@ -59,6 +61,12 @@ func parseSource(ref string) (source, error) {
 		if p.kind == clientMetadata {
 			// Client metadata keys are case-insensitive and stored lower case.
 			key = strings.ToLower(key)
+			// A header that carries credentials would be copied into every
+			// envelope's customDimensions, readable by anyone who can
+			// query the resource.
+			if detector.IsSecret(key) {
+				return source{}, fmt.Errorf("source %q reads a header that carries credentials; it would be written into every envelope", ref)
+			}
 		}
 		return source{kind: p.kind, key: key}, nil
 	}

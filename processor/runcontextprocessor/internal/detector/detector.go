@@ -57,17 +57,30 @@ type Detector interface {
 	Detect(getenv func(string) string) Context
 }
 
-// secretWords mark environment variables that hold credentials: a
-// variable whose name contains one (in any case) is never read.
-var secretWords = []string{"TOKEN", "SECRET", "PASSWORD", "KEY", "JWT"}
+// secretWords mark names that hold credentials: a name that contains one
+// (in any case) is never read.
+var secretWords = []string{"TOKEN", "SECRET", "PASSWORD", "PASSWD", "KEY", "JWT", "CREDENTIAL", "CONNECTION_STRING", "CONNECTIONSTRING", "COOKIE", "AUTH"}
 
-// IsSecret reports whether an environment variable's name marks a secret,
-// such as AZUREML_RUN_TOKEN, GITHUB_TOKEN, SYSTEM_ACCESSTOKEN or CI_JOB_JWT.
+// secretParts mark names that hold credentials when they stand as a part
+// of their own between underscores or dashes: PAT (a personal access token)
+// would match PATH inside a word.
+var secretParts = []string{"PAT"}
+
+// IsSecret reports whether a name marks a secret, such as
+// AZUREML_RUN_TOKEN, GITHUB_TOKEN, SYSTEM_ACCESSTOKEN, CI_JOB_JWT,
+// AZURE_DEVOPS_PAT, APPLICATIONINSIGHTS_CONNECTION_STRING or x-api-key.
 func IsSecret(name string) bool {
 	upper := strings.ToUpper(name)
 	for _, w := range secretWords {
 		if strings.Contains(upper, w) {
 			return true
+		}
+	}
+	for part := range strings.FieldsFuncSeq(upper, func(r rune) bool { return r == '_' || r == '-' || r == '.' }) {
+		for _, p := range secretParts {
+			if part == p {
+				return true
+			}
 		}
 	}
 	return false
