@@ -30,12 +30,7 @@ func TestAuthLikeAnswersNeverDrainTheSpool(t *testing.T) {
 			ingest := tracktest.New(t)
 			ingest.Inject(tracktest.Fault{Status: status, Requests: 30})
 			s := startSpooled(t, fastRetries(t.TempDir()))
-			var sent []string
-			for i := range 10 {
-				batch := ids(fmt.Sprintf("auth%d", i), 3)
-				sent = append(sent, batch...)
-				s.track(t, ingest.URL, batch...)
-			}
+			sent := s.trackRequests(t, ingest.URL, "auth", 10, 3, 0)
 			assertOnce(t, waitReceived(t, ingest, sent), sent)
 			assert.Zero(t, s.counter(t, "appinsights_delivery_items_dead_lettered"))
 			assert.Zero(t, s.counter(t, "appinsights_delivery_items_dropped"))
@@ -66,15 +61,9 @@ func TestPoisonedRequestGoesToTheDeadLetters(t *testing.T) {
 	cfg.Spool.MaxAttempts = 3
 	s := startSpooled(t, cfg)
 	s.track(t, ingest.URL, ids("poison", 2)...)
-	var sent []string
 	// Requests keep coming, as telemetry does: the poisoned one's
 	// failures count while they are delivered.
-	for i := range 20 {
-		batch := ids(fmt.Sprintf("after%d", i), 5)
-		sent = append(sent, batch...)
-		s.track(t, ingest.URL, batch...)
-		time.Sleep(30 * time.Millisecond)
-	}
+	sent := s.trackRequests(t, ingest.URL, "after", 20, 5, 30*time.Millisecond)
 	assertOnce(t, waitReceived(t, ingest, sent), sent)
 	require.Eventually(t, func() bool {
 		return s.counter(t, "appinsights_delivery_items_dead_lettered", reasonRetriesExhausted) == 2
@@ -126,12 +115,7 @@ func TestRequestsAreDeliveredInParallel(t *testing.T) {
 	cfg := fastRetries(t.TempDir())
 	cfg.Spool.NumConsumers = 4
 	s := startSpooled(t, cfg)
-	var sent []string
-	for i := range 20 {
-		batch := ids(fmt.Sprintf("par%d", i), 2)
-		sent = append(sent, batch...)
-		s.track(t, ingest.URL, batch...)
-	}
+	sent := s.trackRequests(t, ingest.URL, "par", 20, 2, 0)
 	assertOnce(t, waitReceived(t, ingest, sent), sent)
 	assert.Equal(t, 4, ingest.MaxInFlight(), "num_consumers requests at once, no more")
 }
@@ -178,4 +162,18 @@ func TestContradictoryAnswersResendTheWholeRequest(t *testing.T) {
 	failed, ok := a.itemErrorsOf(2)
 	require.True(t, ok)
 	assert.Equal(t, 503, failed[1].StatusCode)
+}
+
+// trackRequests sends n requests of size items each, ids prefix<i>-<j>,
+// pause apart, and returns every id sent.
+func (s *spooled) trackRequests(t *testing.T, url, prefix string, n, size int, pause time.Duration) []string {
+	t.Helper()
+	var sent []string
+	for i := range n {
+		batch := ids(fmt.Sprintf("%s%d", prefix, i), size)
+		sent = append(sent, batch...)
+		s.track(t, url, batch...)
+		time.Sleep(pause)
+	}
+	return sent
 }
