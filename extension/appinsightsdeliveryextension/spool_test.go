@@ -244,14 +244,14 @@ func TestSpoolDeliversAfterAnOutage(t *testing.T) {
 
 	ingest.Up(t)
 	assertOnce(t, waitReceived(t, ingest, sent), sent)
-	assert.Equal(t, sent, messagesInOrder(t, ingest), "delivered in the order sent")
+	assert.ElementsMatch(t, sent, messages(t, ingest), "no order is promised, nothing twice")
 	warnings := s.logs.FilterMessageSnippet("Could not deliver to Application Insights").All()
 	require.Len(t, warnings, 1, "one warning per outage, not one per attempt")
 	assert.Equal(t, zapcore.WarnLevel, warnings[0].Level)
 	require.Eventually(t, func() bool { return s.logs.FilterMessage("Delivering to Application Insights again").Len() == 1 }, 5*time.Second, 10*time.Millisecond)
 }
 
-func messagesInOrder(t *testing.T, ingest *tracktest.Server) []string {
+func messages(t *testing.T, ingest *tracktest.Server) []string {
 	t.Helper()
 	var out []string
 	for _, item := range ingest.Accepted() {
@@ -404,8 +404,8 @@ func TestShutdownDeliversTheSpool(t *testing.T) {
 	assert.Equal(t, 0, s.spoolFiles(t))
 }
 
-// A full spool drops its oldest requests, counts them, and keeps taking
-// new ones.
+// A full spool drops its oldest requests that are not being delivered,
+// counts them, and keeps taking new ones.
 func TestSpoolFullDropsOldest(t *testing.T) {
 	ingest := tracktest.New(t)
 	ingest.Down()
@@ -427,16 +427,30 @@ func TestSpoolFullDropsOldest(t *testing.T) {
 	assert.NotEmpty(t, s.logs.FilterMessageSnippet("The spool is full").All())
 
 	ingest.Up(t)
+	// Which three were kept depends on which were being delivered when
+	// room was made: a request under way is never evicted. Each request
+	// arrives whole, once, or not at all, and the newest always arrives.
 	kept := 10 - int(dropped/5)
-	var want []string
-	for _, b := range batches[10-kept:] {
-		want = append(want, b...)
+	var got map[string]int
+	require.Eventually(t, func() bool {
+		got = received(t, ingest)
+		return len(got) == kept*5
+	}, 20*time.Second, 20*time.Millisecond, "the kept requests did not arrive")
+	arrived := 0
+	for _, b := range batches {
+		n := 0
+		for _, id := range b {
+			assert.LessOrEqual(t, got[id], 1, "%s arrived twice", id)
+			n += got[id]
+		}
+		assert.Contains(t, []int{0, 5}, n, "a request arrived in part")
+		if n == 5 {
+			arrived++
+		}
 	}
-	got := waitReceived(t, ingest, want)
-	assertOnce(t, got, want)
-	for _, b := range batches[:10-kept] {
-		assert.Zero(t, got[b[0]], "an evicted request was delivered")
-	}
+	assert.Equal(t, kept, arrived)
+	assertOnce(t, got, batches[9])
+	s.assertAccounting(t)
 }
 
 // Telemetry older than max_age moves to the dead letters rather than wait
