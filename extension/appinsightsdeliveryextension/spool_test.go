@@ -411,6 +411,10 @@ func TestSpoolFullDropsOldest(t *testing.T) {
 	ingest.Down()
 	cfg := fastRetries(t.TempDir())
 	cfg.Spool.MaxBytes = 3 * 4096 // three requests: each takes one block
+	// One request under way at most, so there is always one to evict: with
+	// all three under way the spool passes the new one through instead
+	// (TestWriteFailuresPassThrough).
+	cfg.Spool.NumConsumers = 1
 	s := startSpooled(t, cfg)
 	var batches [][]string
 	for i := range 10 {
