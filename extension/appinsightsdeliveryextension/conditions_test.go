@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/deadletter"
 	"github.com/otelcol-runcontext/otelcol-runcontext/internal/trackprotocol/tracktest"
 )
 
@@ -65,11 +66,7 @@ func TestPoisonedRequestGoesToTheDeadLetters(t *testing.T) {
 	// failures count while they are delivered.
 	sent := s.trackRequests(t, ingest.URL, "after", 20, 5, 30*time.Millisecond)
 	assertOnce(t, waitReceived(t, ingest, sent), sent)
-	require.Eventually(t, func() bool {
-		return s.counter(t, "appinsights_delivery_items_dead_lettered", reasonRetriesExhausted) == 2
-	}, 10*time.Second, 10*time.Millisecond)
-	letters := s.deadLetters(t)
-	require.Len(t, letters, 2)
+	letters := s.waitDeadLettered(t, reasonRetriesExhausted, 2)
 	assert.Equal(t, http.StatusServiceUnavailable, letters[0].Status)
 	assert.Equal(t, "poison-000", message(t, letters[0].Item))
 	assert.Equal(t, 0, s.spoolFiles(t))
@@ -96,11 +93,7 @@ func TestTooLargeRequestsAreSplit(t *testing.T) {
 	sent := ids("split", 7)
 	s.track(t, ingest.URL, append([]string{"huge-000"}, sent...)...)
 	assertOnce(t, waitReceived(t, ingest, sent), sent)
-	require.Eventually(t, func() bool {
-		return s.counter(t, "appinsights_delivery_items_dead_lettered", reasonTooLarge) == 1
-	}, 10*time.Second, 10*time.Millisecond)
-	letters := s.deadLetters(t)
-	require.Len(t, letters, 1)
+	letters := s.waitDeadLettered(t, reasonTooLarge, 1)
 	assert.Equal(t, "huge-000", message(t, letters[0].Item))
 	assert.Equal(t, http.StatusRequestEntityTooLarge, letters[0].Status)
 	assert.Equal(t, 0, s.spoolFiles(t))
@@ -176,4 +169,16 @@ func (s *spooled) trackRequests(t *testing.T, url, prefix string, n, size int, p
 		time.Sleep(pause)
 	}
 	return sent
+}
+
+// waitDeadLettered waits until n items are counted as dead-lettered for
+// reason, and returns the dead-letter records, which must be n.
+func (s *spooled) waitDeadLettered(t *testing.T, reason string, n int64) []deadletter.Record {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		return s.counter(t, "appinsights_delivery_items_dead_lettered", reason) == n
+	}, 10*time.Second, 10*time.Millisecond)
+	letters := s.deadLetters(t)
+	require.Len(t, letters, int(n))
+	return letters
 }
