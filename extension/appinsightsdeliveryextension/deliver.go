@@ -243,6 +243,22 @@ func (d *deliverer) backoff(n int) time.Duration {
 	return time.Duration(float64(wait) * jitter)
 }
 
+// waitAfter is how long to wait after the n-th failure in a row: the
+// backoff, or a longer Retry-After up to maxRetryAfter, never past max_age.
+func (d *deliverer) waitAfter(n int, retryAfter time.Duration) time.Duration {
+	return min(max(d.backoff(n), min(retryAfter, maxRetryAfter)), d.cfg.MaxAge)
+}
+
+// attemptOf is what the deliverer remembers of b's failures; mu held.
+func (d *deliverer) attemptOf(b *spool.Batch) *attempt {
+	a := d.attempts[b]
+	if a == nil {
+		a = &attempt{}
+		d.attempts[b] = a
+	}
+	return a
+}
+
 // expire moves what has waited longer than max_age to the dead letters, at
 // most once per expireEvery, whichever worker comes first.
 func (d *deliverer) expire(ctx context.Context) {
@@ -375,11 +391,7 @@ func (d *deliverer) failed(ctx context.Context, b *spool.Batch, status int, retr
 	d.telemetry.AppinsightsDeliveryItemsRetried.Add(ctx, int64(b.Items))
 	d.mu.Lock()
 	now := d.now()
-	a := d.attempts[b]
-	if a == nil {
-		a = &attempt{}
-		d.attempts[b] = a
-	}
+	a := d.attemptOf(b)
 	a.failures++
 	a.lastCode = status
 	// A strike only when ingestion took another request since this one
@@ -390,7 +402,7 @@ func (d *deliverer) failed(ctx context.Context, b *spool.Batch, status int, retr
 	}
 	a.lastTry = now
 	exhausted := a.strikes >= d.cfg.MaxAttempts
-	wait := min(max(d.backoff(a.failures), min(retryAfter, maxRetryAfter)), d.cfg.MaxAge)
+	wait := d.waitAfter(a.failures, retryAfter)
 
 	if a.failures == 1 {
 		d.failStreak++
@@ -398,7 +410,7 @@ func (d *deliverer) failed(ctx context.Context, b *spool.Batch, status int, retr
 	d.probing = false
 	if d.failStreak >= d.cfg.NumConsumers {
 		d.outageFailures++
-		d.pauseUntil = now.Add(min(max(d.backoff(d.outageFailures), min(retryAfter, maxRetryAfter)), d.cfg.MaxAge))
+		d.pauseUntil = now.Add(d.waitAfter(d.outageFailures, retryAfter))
 	}
 	firstOfEpisode := d.failingSince.IsZero()
 	if firstOfEpisode {
@@ -490,13 +502,9 @@ func (d *deliverer) deliverPart(ctx context.Context, b *spool.Batch, req spool.R
 	}
 	d.telemetry.AppinsightsDeliveryItemsRetried.Add(ctx, int64(len(keep)))
 	d.mu.Lock()
-	a2 := d.attempts[b]
-	if a2 == nil {
-		a2 = &attempt{}
-		d.attempts[b] = a2
-	}
-	a2.failures++
-	wait := max(d.backoff(a2.failures), min(a.retryAfter, maxRetryAfter))
+	retried := d.attemptOf(b)
+	retried.failures++
+	wait := d.waitAfter(retried.failures, a.retryAfter)
 	d.mu.Unlock()
 	d.spool.Release(b, d.now().Add(wait))
 }

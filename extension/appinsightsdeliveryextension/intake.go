@@ -54,17 +54,17 @@ func (in *intake) RoundTrip(req *http.Request) (*http.Response, error) {
 		// Later than the shutdown's quiet period: ApplicationInsights-Go
 		// still gets its own retries.
 		e.logger.Warn("A track request arrived after shutdown began; sending it on without the spool", zap.Int("items", n))
-		return in.passThrough(req, body, n, reasonShutdown)
+		return in.sendAround(req, body, n, reasonShutdown)
 	case req.Header.Get("Authorization") != "":
 		// An auth extension signed this request for now; a token written
 		// to disk would be a secret at rest, and stale when sent again.
 		in.warnAuthorization.Do(func() {
 			e.logger.Warn("Track requests carry an Authorization header (the exporter's auth:); the spool cannot sign them again later, so they are sent on without it")
 		})
-		return in.passThrough(req, body, n, reasonSigned)
+		return in.sendAround(req, body, n, reasonSigned)
 	case decodeErr != nil:
 		e.logger.Error("Could not read a track request; sending it on without the spool", zap.Error(decodeErr))
-		return in.passThrough(req, body, n, reasonUnreadable)
+		return in.sendAround(req, body, n, reasonUnreadable)
 	}
 	_, evicted, err := e.spool.Put(req.URL.String(), replayable(req.Header), body, n, time.Now())
 	if evictedItems := itemsOf(evicted); evictedItems > 0 {
@@ -78,14 +78,15 @@ func (in *intake) RoundTrip(req *http.Request) (*http.Response, error) {
 			reason, msg = reasonTooLarge, "A track request does not fit the spool; sending it on without the spool"
 		}
 		e.logger.Error(msg, zap.Error(err))
-		return in.passThrough(req, body, n, reason)
+		return in.sendAround(req, body, n, reason)
 	}
 	e.telemetry.AppinsightsDeliveryItemsSpooled.Add(ctx, int64(n))
 	return acceptedAll(req, n), nil
 }
 
-// passThrough sends a request on without the spool, and counts it.
-func (in *intake) passThrough(req *http.Request, body []byte, items int, reason string) (*http.Response, error) {
+// sendAround sends a request on without the spool, and counts it as
+// passed through.
+func (in *intake) sendAround(req *http.Request, body []byte, items int, reason string) (*http.Response, error) {
 	in.ext.telemetry.AppinsightsDeliveryItemsPassedThrough.Add(req.Context(), int64(items), withReason(reason))
 	return in.next.RoundTrip(withBody(req, body))
 }
