@@ -311,8 +311,7 @@ func (d *deliverer) deliver(ctx context.Context, b *spool.Batch) {
 		d.dropped(ctx, b.Items, reasonUnreadable)
 		d.logger.Error("A spooled request could not be read; its telemetry is lost (a corrupt file is kept in the quarantine folder)",
 			zap.Int("items", b.Items), zap.Error(err))
-		d.succeeded() // ingestion had no part in it
-		return
+		return // ingestion had no part in it: an outage goes on
 	}
 	a, err := d.send(ctx, req)
 	if ctx.Err() != nil {
