@@ -76,13 +76,6 @@ func RetryableItem(code int) bool {
 	return false
 }
 
-// RetryableRequest reports whether a whole request that failed with code is
-// worth sending again: the item codes, and the gateway errors a proxy on
-// the way may answer.
-func RetryableRequest(code int) bool {
-	return RetryableItem(code) || code == http.StatusBadGateway || code == http.StatusGatewayTimeout
-}
-
 // ErrTooLarge is returned for a body over MaxBodyBytes.
 var ErrTooLarge = fmt.Errorf("track request over %d bytes", MaxBodyBytes)
 

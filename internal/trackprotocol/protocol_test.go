@@ -98,15 +98,13 @@ func TestAnswer(t *testing.T) {
 	}
 }
 
-func TestStatusClasses(t *testing.T) {
+func TestRetryableItem(t *testing.T) {
 	t.Parallel()
-	for code, want := range map[int][2]bool{
-		// code: {item retryable, request retryable}
-		200: {false, false}, 400: {false, false}, 401: {false, false}, 403: {false, false},
-		408: {true, true}, 429: {true, true}, 439: {true, true}, 500: {true, true},
-		502: {false, true}, 503: {true, true}, 504: {false, true},
+	for code, want := range map[int]bool{
+		200: false, 400: false, 401: false, 403: false, 502: false, 504: false,
+		408: true, 429: true, 439: true, 500: true, 503: true,
 	} {
-		if got := [2]bool{RetryableItem(code), RetryableRequest(code)}; got != want {
+		if got := RetryableItem(code); got != want {
 			t.Errorf("%d: got %v, want %v", code, got, want)
 		}
 	}
