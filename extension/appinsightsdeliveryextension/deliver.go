@@ -313,6 +313,7 @@ func (d *deliverer) deliver(ctx context.Context, b *spool.Batch) {
 			zap.Int("items", b.Items), zap.Error(err))
 		return // ingestion had no part in it: an outage goes on
 	}
+	sent := d.now()
 	a, err := d.send(ctx, req)
 	if ctx.Err() != nil {
 		d.spool.Release(b, time.Time{})
@@ -320,7 +321,7 @@ func (d *deliverer) deliver(ctx context.Context, b *spool.Batch) {
 	}
 	switch {
 	case err != nil:
-		d.failed(ctx, b, 0, 0, err.Error())
+		d.failed(ctx, b, sent, 0, 0, err.Error())
 	case a.allAcceptedOf(b.Items):
 		d.removeDelivered(ctx, b)
 		d.succeeded()
@@ -330,10 +331,10 @@ func (d *deliverer) deliver(ctx context.Context, b *spool.Batch) {
 			// The answer does not say which items failed, or contradicts
 			// the request: send all of it again, duplicates rather than
 			// losses.
-			d.failed(ctx, b, a.status, a.retryAfter, "the answer does not say which items failed")
+			d.failed(ctx, b, sent, a.status, a.retryAfter, "the answer does not say which items failed")
 			return
 		}
-		d.deliverPart(ctx, b, req, a, failed)
+		d.deliverPart(ctx, b, sent, req, a, failed)
 		d.succeeded()
 	case a.status == http.StatusRequestEntityTooLarge:
 		d.split(ctx, b, req)
@@ -342,7 +343,7 @@ func (d *deliverer) deliver(ctx context.Context, b *spool.Batch) {
 		// 401, 403 and 404 mean "not you" or "not here" (a key or a
 		// resource changed, a proxy in the way); 408, 429, 439 and 5xx
 		// mean "not now". None says the telemetry is bad: it stays.
-		d.failed(ctx, b, a.status, a.retryAfter, "")
+		d.failed(ctx, b, sent, a.status, a.retryAfter, "")
 	}
 }
 
@@ -386,7 +387,11 @@ func (d *deliverer) succeeded() {
 // failed handles a whole request ingestion did not take: it is sent again
 // after its own backoff, unless it kept failing while others were
 // delivered, when it goes to the dead letters.
-func (d *deliverer) failed(ctx context.Context, b *spool.Batch, status int, retryAfter time.Duration, why string) {
+//
+// sent is when the attempt began: a failure of an attempt that began before
+// ingestion last took a request belongs to the episode that success ended,
+// and starts no new one.
+func (d *deliverer) failed(ctx context.Context, b *spool.Batch, sent time.Time, status int, retryAfter time.Duration, why string) {
 	d.telemetry.AppinsightsDeliveryItemsRetried.Add(ctx, int64(b.Items))
 	d.mu.Lock()
 	now := d.now()
@@ -411,7 +416,7 @@ func (d *deliverer) failed(ctx context.Context, b *spool.Batch, status int, retr
 		d.outageFailures++
 		d.pauseUntil = now.Add(d.waitAfter(d.outageFailures, retryAfter))
 	}
-	firstOfEpisode := d.failingSince.IsZero()
+	firstOfEpisode := d.failingSince.IsZero() && !sent.Before(d.lastSuccess)
 	if firstOfEpisode {
 		d.failingSince = now
 	}
@@ -459,10 +464,10 @@ func hint(status int) string {
 // deliverPart settles an answer that failed some items: accepted items
 // are delivered, items ingestion refuses for good go to the dead letters,
 // and the retryable ones stay in the spool, alone.
-func (d *deliverer) deliverPart(ctx context.Context, b *spool.Batch, req spool.Request, a trackAnswer, failed map[int]trackprotocol.ItemError) {
+func (d *deliverer) deliverPart(ctx context.Context, b *spool.Batch, sent time.Time, req spool.Request, a trackAnswer, failed map[int]trackprotocol.ItemError) {
 	items, err := trackprotocol.DecodeItems(req.Encoding(), req.Body)
 	if err != nil || len(items) != b.Items {
-		d.failed(ctx, b, a.status, 0, "the spooled request could not be split into its items")
+		d.failed(ctx, b, sent, a.status, 0, "the spooled request could not be split into its items")
 		return
 	}
 	var keep [][]byte
