@@ -168,12 +168,13 @@ func TestStepLogsArriveAsApplicationInsightsWouldShowThem(t *testing.T) {
 	}
 }
 
-// Two steps share one gateway collector at once: one reports its run
-// context as resource attributes, the other as OTLP headers only. Every
-// envelope carries its own step's context.
+// Two steps share one gateway collector at once, over TLS with its token:
+// one reports its run context as resource attributes over gRPC, the other
+// as OTLP headers only over HTTP. Every envelope carries its own step's
+// context.
 func TestGatewayKeepsConcurrentStepsApart(t *testing.T) {
 	ingest := ingestiontest.New(t)
-	c := startCollector(t, configPath("gateway.yaml"), "APPLICATIONINSIGHTS_CONNECTION_STRING="+ingest.ConnectionString())
+	c, secrets := startGateway(t, ingest)
 
 	scoring := runContext{
 		parentRunID: "5e0b7c11-run-scoring", stepID: "b2c3d4e5-step-score", stepName: "score",
@@ -181,11 +182,13 @@ func TestGatewayKeepsConcurrentStepsApart(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	var trainingErr, scoringErr error
-	wg.Go(func() { trainingErr = stepRun(c, "grpc", trainingRun) })
+	wg.Go(func() { trainingErr = stepRun(c, "grpc", trainingRun, secrets.stepEnv()...) })
 	wg.Go(func() {
 		scoringErr = stepRun(c, "http/protobuf", runContext{},
 			"OTEL_RESOURCE_ATTRIBUTES=",
-			"OTEL_EXPORTER_OTLP_HEADERS=x-parent-run-id="+scoring.parentRunID+",x-step-id="+scoring.stepID+
+			"OTEL_EXPORTER_OTLP_CERTIFICATE="+secrets.caFile,
+			"OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer%20"+secrets.token+
+				",x-parent-run-id="+scoring.parentRunID+",x-step-id="+scoring.stepID+
 				",x-step-name="+scoring.stepName+",x-experiment-name="+scoring.experiment+",x-run-type="+scoring.runType)
 	})
 	wg.Wait()

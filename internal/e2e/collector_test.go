@@ -77,7 +77,9 @@ type collector struct {
 	httpAddr string
 	// metricsAddr serves the collector's own telemetry (Prometheus).
 	metricsAddr string
-	done        chan error
+	// scheme is how OTLP reaches it: http, or https for the gateway.
+	scheme string
+	done   chan error
 }
 
 // startCollector runs the binary on config with free ports and the given
@@ -96,25 +98,14 @@ func startCollectorWith(t testing.TB, configs []string, env ...string) *collecto
 		grpcAddr:    freeAddr(t),
 		httpAddr:    freeAddr(t),
 		metricsAddr: freeAddr(t),
+		scheme:      "http",
 		done:        make(chan error, 1),
 	}
-	var args []string
-	for _, config := range configs {
-		args = append(args, "--config", config)
-	}
-	c.cmd = exec.Command(collectorBinary(t), args...)
-	c.cmd.Env = append(os.Environ(),
-		"RUNCONTEXT_OTLP_GRPC_ENDPOINT="+c.grpcAddr,
-		"RUNCONTEXT_OTLP_HTTP_ENDPOINT="+c.httpAddr,
-		"RUNCONTEXT_HEALTH_ENDPOINT="+freeAddr(t),
-		"RUNCONTEXT_METRICS_PORT="+portOf(t, c.metricsAddr),
-		"RUNCONTEXT_METRICS_HOST=127.0.0.1",
-		// config/local.yaml's own ingestion endpoint: never the default
-		// port, never a folder in the work tree.
-		"RUNCONTEXT_INGESTION_ENDPOINT="+freeAddr(t),
-		"RUNCONTEXT_DATA_DIR="+t.TempDir(),
-	)
-	c.cmd.Env = append(c.cmd.Env, env...)
+	c.cmd = collectorCommandWith(t, configs, append([]string{
+		"RUNCONTEXT_OTLP_GRPC_ENDPOINT=" + c.grpcAddr,
+		"RUNCONTEXT_OTLP_HTTP_ENDPOINT=" + c.httpAddr,
+		"RUNCONTEXT_METRICS_PORT=" + portOf(t, c.metricsAddr),
+	}, env...)...)
 	c.cmd.Stdout = c.output
 	c.cmd.Stderr = c.output
 	require.NoError(t, c.cmd.Start())
@@ -148,6 +139,35 @@ func startCollectorWith(t testing.TB, configs []string, env ...string) *collecto
 	}
 	t.Fatalf("collector not ready after 30s:\n%s", c.output.String())
 	return nil
+}
+
+// collectorCommand is the binary on config, not started, with free ports
+// for every listener, a temporary data folder, and env on top.
+func collectorCommand(t testing.TB, config string, env ...string) *exec.Cmd {
+	t.Helper()
+	return collectorCommandWith(t, []string{config}, env...)
+}
+
+func collectorCommandWith(t testing.TB, configs []string, env ...string) *exec.Cmd {
+	t.Helper()
+	var args []string
+	for _, config := range configs {
+		args = append(args, "--config", config)
+	}
+	cmd := exec.Command(collectorBinary(t), args...)
+	cmd.Env = append(os.Environ(),
+		"RUNCONTEXT_OTLP_GRPC_ENDPOINT="+freeAddr(t),
+		"RUNCONTEXT_OTLP_HTTP_ENDPOINT="+freeAddr(t),
+		"RUNCONTEXT_HEALTH_ENDPOINT="+freeAddr(t),
+		"RUNCONTEXT_METRICS_PORT="+portOf(t, freeAddr(t)),
+		"RUNCONTEXT_METRICS_HOST=127.0.0.1",
+		// config/local.yaml's own ingestion endpoint: never the default
+		// port, never a folder in the work tree.
+		"RUNCONTEXT_INGESTION_ENDPOINT="+freeAddr(t),
+		"RUNCONTEXT_DATA_DIR="+t.TempDir(),
+	)
+	cmd.Env = append(cmd.Env, env...)
+	return cmd
 }
 
 // stop sends SIGTERM, the graceful shutdown a pipeline's end brings, and

@@ -45,7 +45,9 @@ func TestShippedConfigsValidate(t *testing.T) {
 func TestShippedConfigsStart(t *testing.T) {
 	for _, name := range []string{"local.yaml", "azure.yaml", "gateway.yaml"} {
 		t.Run(name, func(t *testing.T) {
-			c := startCollector(t, configPath(name), "APPLICATIONINSIGHTS_CONNECTION_STRING="+unreachableConnectionString)
+			// config/gateway.yaml needs its TLS and token files.
+			env := append(newGatewaySecrets(t).env(), "APPLICATIONINSIGHTS_CONNECTION_STRING="+unreachableConnectionString)
+			c := startCollector(t, configPath(name), env...)
 			c.stop(t)
 		})
 	}

@@ -113,9 +113,9 @@ func stepRun(c *collector, protocol string, rc runContext, env ...string) error 
 	if err != nil {
 		return err
 	}
-	endpoint := "http://" + c.httpAddr
+	endpoint := c.scheme + "://" + c.httpAddr
 	if protocol == "grpc" {
-		endpoint = "http://" + c.grpcAddr
+		endpoint = c.scheme + "://" + c.grpcAddr
 	}
 	cmd := exec.Command(step)
 	cmd.Env = append(os.Environ(),

@@ -1,0 +1,214 @@
+// Copyright otelcol-runcontext authors
+// SPDX-License-Identifier: Apache-2.0
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension/ingestiontest"
+)
+
+// gatewaySecrets is what an operator gives config/gateway.yaml: a server
+// certificate signed by a CA the steps trust, and the senders' token.
+type gatewaySecrets struct {
+	caFile, certFile, keyFile, tokenFile string
+	token                                string
+	caPool                               *x509.CertPool
+}
+
+// newGatewaySecrets writes a CA, a certificate for 127.0.0.1 and localhost
+// signed by it, and a token, each to a file of its own.
+func newGatewaySecrets(t testing.TB) *gatewaySecrets {
+	t.Helper()
+	dir := t.TempDir()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	caTemplate := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "runcontext test CA"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		IsCA:                  true,
+		KeyUsage:              x509.KeyUsageCertSign,
+		BasicConstraintsValid: true,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTemplate, caTemplate, &caKey.PublicKey, caKey)
+	require.NoError(t, err)
+	caCert, err := x509.ParseCertificate(caDER)
+	require.NoError(t, err)
+
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	leafDER, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{
+		SerialNumber: big.NewInt(2),
+		Subject:      pkix.Name{CommonName: "gateway"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		DNSNames:     []string{"localhost"},
+	}, caCert, &key.PublicKey, caKey)
+	require.NoError(t, err)
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	require.NoError(t, err)
+
+	s := &gatewaySecrets{
+		caFile:    filepath.Join(dir, "ca.crt"),
+		certFile:  filepath.Join(dir, "tls.crt"),
+		keyFile:   filepath.Join(dir, "tls.key"),
+		tokenFile: filepath.Join(dir, "token"),
+		token:     rand.Text(),
+		caPool:    x509.NewCertPool(),
+	}
+	s.caPool.AddCert(caCert)
+	writePEM(t, s.caFile, "CERTIFICATE", caDER)
+	writePEM(t, s.certFile, "CERTIFICATE", leafDER)
+	writePEM(t, s.keyFile, "PRIVATE KEY", keyDER)
+	require.NoError(t, os.WriteFile(s.tokenFile, []byte(s.token+"\n"), 0o600))
+	return s
+}
+
+func writePEM(t testing.TB, path, kind string, der []byte) {
+	t.Helper()
+	require.NoError(t, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}), 0o600))
+}
+
+// env points config/gateway.yaml at the files.
+func (s *gatewaySecrets) env() []string {
+	return []string{
+		"RUNCONTEXT_TLS_CERT_FILE=" + s.certFile,
+		"RUNCONTEXT_TLS_KEY_FILE=" + s.keyFile,
+		"RUNCONTEXT_TOKEN_FILE=" + s.tokenFile,
+	}
+}
+
+// stepEnv is what a step sets to send to the gateway: the token and the
+// CA to trust, with the SDK's standard variables.
+func (s *gatewaySecrets) stepEnv() []string {
+	return []string{
+		"OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer%20" + s.token,
+		"OTEL_EXPORTER_OTLP_CERTIFICATE=" + s.caFile,
+	}
+}
+
+// startGateway runs the binary on config/gateway.yaml with fresh secrets,
+// delivering to ingest.
+func startGateway(t *testing.T, ingest *ingestiontest.Server) (*collector, *gatewaySecrets) {
+	t.Helper()
+	secrets := newGatewaySecrets(t)
+	env := append(secrets.env(), "APPLICATIONINSIGHTS_CONNECTION_STRING="+ingest.ConnectionString())
+	c := startCollector(t, configPath("gateway.yaml"), env...)
+	c.scheme = "https"
+	return c, secrets
+}
+
+// postLogs sends one OTLP/HTTP logs request and returns its status.
+func postLogs(t *testing.T, client *http.Client, url, authorization string) int {
+	t.Helper()
+	body, err := plogotlp.NewExportRequestFromLogs(oneLog("should not arrive")).MarshalProto()
+	require.NoError(t, err)
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-protobuf")
+	if authorization != "" {
+		req.Header.Set("Authorization", authorization)
+	}
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	return resp.StatusCode
+}
+
+// exportLogsGRPC sends one OTLP/gRPC logs request and returns its status
+// code.
+func exportLogsGRPC(t *testing.T, addr string, creds credentials.TransportCredentials, authorization string) codes.Code {
+	t.Helper()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds))
+	require.NoError(t, err)
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if authorization != "" {
+		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", authorization)
+	}
+	_, err = plogotlp.NewGRPCClient(conn).Export(ctx, plogotlp.NewExportRequestFromLogs(oneLog("should not arrive")))
+	return status.Code(err)
+}
+
+// The gateway takes nothing without TLS and its token: plain HTTP and
+// plain gRPC are refused, a missing or wrong token gets 401 or
+// Unauthenticated, and nothing reaches Application Insights.
+func TestGatewayRefusesWhomItShould(t *testing.T) {
+	ingest := ingestiontest.New(t)
+	c, secrets := startGateway(t, ingest)
+	httpsClient := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: secrets.caPool}}}
+	tlsCreds := credentials.NewTLS(&tls.Config{RootCAs: secrets.caPool})
+	logsURL := "https://" + c.httpAddr + "/v1/logs"
+
+	// Go's TLS server answers a plaintext request with 400 and nothing else.
+	assert.Equal(t, http.StatusBadRequest, postLogs(t, http.DefaultClient, "http://"+c.httpAddr+"/v1/logs", "Bearer "+secrets.token), "plain HTTP")
+	assert.Equal(t, codes.Unavailable, exportLogsGRPC(t, c.grpcAddr, insecure.NewCredentials(), "Bearer "+secrets.token), "plain gRPC")
+
+	for name, authorization := range map[string]string{
+		"no token":     "",
+		"wrong token":  "Bearer " + rand.Text(),
+		"wrong scheme": "Basic " + secrets.token,
+		"bare token":   secrets.token,
+	} {
+		assert.Equal(t, http.StatusUnauthorized, postLogs(t, httpsClient, logsURL, authorization), "HTTPS, %s", name)
+		assert.Equal(t, codes.Unauthenticated, exportLogsGRPC(t, c.grpcAddr, tlsCreds, authorization), "gRPC, %s", name)
+	}
+
+	// The token is right: both protocols take it. These two arrive.
+	assert.Equal(t, http.StatusOK, postLogs(t, httpsClient, logsURL, "Bearer "+secrets.token))
+	assert.Equal(t, codes.OK, exportLogsGRPC(t, c.grpcAddr, tlsCreds, "Bearer "+secrets.token))
+	c.stop(t)
+
+	assert.Len(t, logEnvelopes(ingest.Envelopes(t)), 2, "only the two authenticated requests were exported")
+	assert.NotContains(t, c.output.String(), secrets.token, "the token reached a log line")
+}
+
+// Without its certificate, key or token the gateway does not start: it
+// never falls back to plaintext or to taking anyone.
+func TestGatewayWithoutItsSecretsDoesNotStart(t *testing.T) {
+	secrets := newGatewaySecrets(t)
+	missing := filepath.Join(t.TempDir(), "missing")
+	for name, env := range map[string][]string{
+		"certificate": {"RUNCONTEXT_TLS_CERT_FILE=" + missing, "RUNCONTEXT_TLS_KEY_FILE=" + secrets.keyFile, "RUNCONTEXT_TOKEN_FILE=" + secrets.tokenFile},
+		"token":       {"RUNCONTEXT_TLS_CERT_FILE=" + secrets.certFile, "RUNCONTEXT_TLS_KEY_FILE=" + secrets.keyFile, "RUNCONTEXT_TOKEN_FILE=" + missing},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cmd := collectorCommand(t, configPath("gateway.yaml"), append(env, "APPLICATIONINSIGHTS_CONNECTION_STRING="+unreachableConnectionString)...)
+			out, err := cmd.CombinedOutput()
+			require.Error(t, err, "the collector started without its %s:\n%s", name, out)
+			assert.Contains(t, string(out), missing, "the error names the missing file")
+		})
+	}
+}
