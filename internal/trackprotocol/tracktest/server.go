@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -58,6 +59,8 @@ type Server struct {
 	faults      []Fault
 	failItem    FailItemFunc
 	failRequest func(items [][]byte) int
+	validToken  func(token string) bool
+	refused     int
 	requests    int
 	inFlight    int
 	maxInFlight int
@@ -181,6 +184,23 @@ func (s *Server) serve(ln net.Listener) {
 }
 
 // Requests counts the requests that reached the server.
+// RequireToken makes the server answer 401 to every request without an
+// "Authorization: Bearer <token>" header whose token valid accepts, as
+// ingestion does for a resource with local authentication disabled. Nil
+// stops it.
+func (s *Server) RequireToken(valid func(token string) bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.validToken = valid
+}
+
+// Unauthorized counts the requests RequireToken refused.
+func (s *Server) Unauthorized() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refused
+}
+
 func (s *Server) Requests() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -200,7 +220,14 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.inFlight++
 	s.maxInFlight = max(s.maxInFlight, s.inFlight)
 	var fault *Fault
-	if len(s.faults) > 0 {
+	if valid := s.validToken; valid != nil {
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || !valid(token) {
+			s.refused++
+			fault = &Fault{Status: http.StatusUnauthorized}
+		}
+	}
+	if fault == nil && len(s.faults) > 0 {
 		f := s.faults[0]
 		fault = &f
 		if s.faults[0].Requests--; s.faults[0].Requests == 0 {

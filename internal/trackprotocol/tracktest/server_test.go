@@ -104,3 +104,29 @@ func TestDownUntilToldUp(t *testing.T) {
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Len(t, s.Accepted(), 1)
 }
+
+func TestRequireTokenRefusesOthersWith401(t *testing.T) {
+	t.Parallel()
+	s := New(t)
+	s.RequireToken(func(token string) bool { return token == "good" })
+	for _, authorization := range []string{"", "Bearer bad", "good", "Basic good"} {
+		req, err := http.NewRequest(http.MethodPost, s.URL+"v2.1/track", strings.NewReader(envelope("a")))
+		require.NoError(t, err)
+		if authorization != "" {
+			req.Header.Set("Authorization", authorization)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		require.NoError(t, resp.Body.Close())
+		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "%q", authorization)
+	}
+	req, err := http.NewRequest(http.MethodPost, s.URL+"v2.1/track", strings.NewReader(envelope("a")))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer good")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, 4, s.Unauthorized())
+	assert.Len(t, s.Accepted(), 1)
+}
