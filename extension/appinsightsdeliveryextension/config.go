@@ -25,6 +25,10 @@ type Config struct {
 	// ingestion and only ApplicationInsights-Go's in-memory retries apply.
 	Spool SpoolConfig `mapstructure:"spool"`
 
+	// EntraID signs every request with a Microsoft Entra ID token, when
+	// it sends it: keyless ingestion.
+	EntraID EntraIDConfig `mapstructure:"entra_id"`
+
 	// prevent unkeyed literal initialization
 	_ struct{}
 }
@@ -93,6 +97,7 @@ func (cfg *Config) Validate() error {
 	if cfg.ShutdownTimeout < 0 {
 		errs = append(errs, fmt.Errorf("shutdown_timeout: %s is negative", cfg.ShutdownTimeout))
 	}
+	errs = append(errs, cfg.EntraID.validate()...)
 	s := cfg.Spool
 	if s.MaxBytes <= 0 {
 		errs = append(errs, fmt.Errorf("spool.max_bytes: %d must be positive", s.MaxBytes))

@@ -27,6 +27,7 @@ func TestConfigUnmarshalsEveryOption(t *testing.T) {
 			"max_attempts":     3,
 			"dead_letter":      map[string]any{"directory": "/var/lib/dead", "max_bytes": 5000},
 		},
+		"entra_id": map[string]any{"credential": "managed_identity", "client_id": "1234", "scope": "api://x/.default"},
 	}).Unmarshal(cfg))
 	require.NoError(t, confmap.Validate(cfg))
 	assert.Equal(t, 30*time.Second, cfg.ShutdownTimeout)
@@ -40,6 +41,9 @@ func TestConfigUnmarshalsEveryOption(t *testing.T) {
 	assert.Equal(t, 3, cfg.Spool.MaxAttempts)
 	assert.Equal(t, "/var/lib/dead", cfg.Spool.deadLetterDir())
 	assert.Equal(t, int64(5000), cfg.Spool.DeadLetter.MaxBytes)
+	assert.Equal(t, "managed_identity", cfg.EntraID.Credential)
+	assert.Equal(t, "1234", cfg.EntraID.ClientID)
+	assert.Equal(t, "api://x/.default", cfg.EntraID.Scope)
 }
 
 func TestDeadLettersDefaultInsideTheSpool(t *testing.T) {
@@ -52,6 +56,8 @@ func TestConfigDefaultsAreValidAndSpoolOff(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
 	require.NoError(t, confmap.Validate(cfg))
 	assert.False(t, cfg.Spool.enabled())
+	assert.False(t, cfg.EntraID.enabled(), "keyless is off unless a credential is named")
+	assert.Equal(t, "https://monitor.azure.com/.default", cfg.EntraID.Scope)
 }
 
 func TestConfigErrorsNameTheField(t *testing.T) {
@@ -68,6 +74,9 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		{"no consumers", func(c *Config) { c.Spool.NumConsumers = 0 }, "spool.num_consumers: 0 must be at least 1"},
 		{"no attempts", func(c *Config) { c.Spool.MaxAttempts = 0 }, "spool.max_attempts: 0 must be at least 1"},
 		{"zero dead-letter bytes", func(c *Config) { c.Spool.DeadLetter.MaxBytes = 0 }, "spool.dead_letter.max_bytes: 0 must be positive"},
+		{"unknown credential", func(c *Config) { c.EntraID.Credential = "password" }, `entra_id.credential: "password" is none of [managed_identity workload_identity azure_cli environment]`},
+		{"client id for the CLI", func(c *Config) { c.EntraID.Credential, c.EntraID.ClientID = "azure_cli", "1234" }, `entra_id.client_id: only managed_identity and workload_identity take one, not "azure_cli"`},
+		{"no scope", func(c *Config) { c.EntraID.Credential, c.EntraID.Scope = "environment", "" }, "entra_id.scope: empty"},
 		{"max below initial", func(c *Config) { c.Spool.MaxInterval = 100 * time.Millisecond }, "spool.max_interval: 100ms is shorter than spool.initial_interval 1s"},
 	}
 	for _, tt := range tests {

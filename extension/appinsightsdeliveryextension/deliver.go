@@ -34,7 +34,7 @@ const (
 	reasonExpired          = "expired"
 	reasonSpoolFull        = "spool_full"
 	reasonUnreadable       = "unreadable"
-	reasonSigned           = "signed"
+	reasonHeaders          = "headers"
 	reasonWriteFailed      = "write_failed"
 	reasonShutdown         = "shutdown"
 )
@@ -58,7 +58,10 @@ const expireEvery = time.Second
 // request at a time until one succeeds, so that a recovering ingestion is
 // not hammered.
 type deliverer struct {
-	cfg       SpoolConfig
+	cfg SpoolConfig
+	// keyless: requests are signed with Entra ID tokens, which changes
+	// what a 401 or 403 asks the operator to check.
+	keyless   bool
 	spool     *spool.Spool
 	dead      *deadletter.Folder
 	logger    *zap.Logger
@@ -110,9 +113,9 @@ type attempt struct {
 	lastCode int
 }
 
-func newDeliverer(cfg SpoolConfig, s *spool.Spool, dead *deadletter.Folder, logger *zap.Logger, tb *metadata.TelemetryBuilder) *deliverer {
+func newDeliverer(cfg SpoolConfig, keyless bool, s *spool.Spool, dead *deadletter.Folder, logger *zap.Logger, tb *metadata.TelemetryBuilder) *deliverer {
 	return &deliverer{
-		cfg: cfg, spool: s, dead: dead, logger: logger, telemetry: tb, now: time.Now,
+		cfg: cfg, keyless: keyless, spool: s, dead: dead, logger: logger, telemetry: tb, now: time.Now,
 		transportReady: make(chan struct{}),
 		drain:          make(chan struct{}),
 		attempts:       make(map[*spool.Batch]*attempt),
@@ -422,7 +425,7 @@ func (d *deliverer) failed(ctx context.Context, b *spool.Batch, sent time.Time, 
 	}
 	d.mu.Unlock()
 
-	fields := []zap.Field{zap.String("what_to_do", hint(status)), zap.Int("items", b.Items), zap.Duration("retry_in", wait.Round(time.Millisecond))}
+	fields := []zap.Field{zap.String("what_to_do", hint(status, d.keyless)), zap.Int("items", b.Items), zap.Duration("retry_in", wait.Round(time.Millisecond))}
 	if status != 0 {
 		fields = append(fields, zap.Int("status", status))
 	}
@@ -444,7 +447,11 @@ func (d *deliverer) failed(ctx context.Context, b *spool.Batch, sent time.Time, 
 }
 
 // hint tells an operator what a failure asks of them.
-func hint(status int) string {
+func hint(status int, keyless bool) string {
+	switch {
+	case keyless && (status == http.StatusUnauthorized || status == http.StatusForbidden):
+		return "ingestion refused the Entra ID token, even a fresh one: check that the identity has the Monitoring Metrics Publisher role on the Application Insights resource"
+	}
 	switch status {
 	case 0:
 		return "ingestion could not be reached: check the network, DNS and proxy to the connection string's IngestionEndpoint"

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/extension/extensionmiddleware"
 	"go.opentelemetry.io/otel/metric"
@@ -28,6 +29,10 @@ type deliveryExtension struct {
 	logger    *zap.Logger
 	telemetry *metadata.TelemetryBuilder
 	activity  *trackprotocol.Activity
+	// newCredential builds the Entra ID credential entra_id names.
+	newCredential func() (azcore.TokenCredential, error)
+	// tokens signs requests with Entra ID tokens; nil signs nothing.
+	tokens *tokenSource
 
 	// With a spool only, from Start on.
 	spool        *spool.Spool
@@ -39,7 +44,7 @@ type deliveryExtension struct {
 }
 
 func newDeliveryExtension(cfg *Config, set component.TelemetrySettings) (*deliveryExtension, error) {
-	e := &deliveryExtension{cfg: cfg, logger: set.Logger, activity: trackprotocol.NewActivity()}
+	e := &deliveryExtension{cfg: cfg, logger: set.Logger, activity: trackprotocol.NewActivity(), newCredential: cfg.EntraID.newCredential}
 	tb, err := metadata.NewTelemetryBuilder(set)
 	if err != nil {
 		return nil, err
@@ -80,9 +85,17 @@ func (e *deliveryExtension) stats() spool.Stats {
 
 var _ extensionmiddleware.HTTPClient = (*deliveryExtension)(nil)
 
-// Start opens the spool, if any, and starts delivering what an earlier
-// run left in it as soon as an exporter hands over its transport.
+// Start builds the Entra ID credential, if any, opens the spool, if any,
+// and starts delivering what an earlier run left in it as soon as an
+// exporter hands over its transport.
 func (e *deliveryExtension) Start(context.Context, component.Host) error {
+	if e.cfg.EntraID.enabled() {
+		tokens, err := newTokenSource(e.cfg.EntraID, e.newCredential)
+		if err != nil {
+			return err
+		}
+		e.tokens = tokens
+	}
 	if !e.cfg.Spool.enabled() {
 		return nil
 	}
@@ -105,7 +118,7 @@ func (e *deliveryExtension) Start(context.Context, component.Host) error {
 	}
 	e.spool = s
 	e.openSpool.Store(s)
-	e.deliverer = newDeliverer(e.cfg.Spool, s, dead, e.logger, e.telemetry)
+	e.deliverer = newDeliverer(e.cfg.Spool, e.tokens != nil, s, dead, e.logger, e.telemetry)
 	ctx, cancel := context.WithCancel(context.Background())
 	e.stopDelivery = cancel
 	e.delivered = make(chan struct{})
@@ -118,6 +131,10 @@ func (e *deliveryExtension) Start(context.Context, component.Host) error {
 
 func (e *deliveryExtension) GetHTTPRoundTripper(context.Context) (extensionmiddleware.WrapHTTPRoundTripperFunc, error) {
 	return func(_ context.Context, next http.RoundTripper) (http.RoundTripper, error) {
+		if e.tokens != nil {
+			// Below the spool: what it writes holds no token.
+			next = &signer{next: next, tokens: e.tokens}
+		}
 		direct := &passThrough{next: next, logger: e.logger}
 		if e.deliverer == nil {
 			return &counted{next: direct, activity: e.activity}, nil

@@ -44,6 +44,7 @@ func createDefaultConfig() component.Config {
 			MaxAttempts:     10,
 			DeadLetter:      DeadLetterConfig{MaxBytes: 64 << 20}, // 64 MiB
 		},
+		EntraID: EntraIDConfig{Scope: monitorScope},
 	}
 }
 

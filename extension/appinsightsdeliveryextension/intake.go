@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -26,7 +27,7 @@ type intake struct {
 	ext  *deliveryExtension
 	next *passThrough // what intake does when it cannot spool
 
-	warnAuthorization sync.Once
+	warnHeaders sync.Once
 }
 
 func (in *intake) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -55,18 +56,19 @@ func (in *intake) RoundTrip(req *http.Request) (*http.Response, error) {
 		// still gets its own retries.
 		e.logger.Warn("A track request arrived after shutdown began; sending it on without the spool", zap.Int("items", n))
 		return in.sendAround(req, body, n, reasonShutdown)
-	case req.Header.Get("Authorization") != "":
-		// An auth extension signed this request for now; a token written
-		// to disk would be a secret at rest, and stale when sent again.
-		in.warnAuthorization.Do(func() {
-			e.logger.Warn("Track requests carry an Authorization header (the exporter's auth:); the spool cannot sign them again later, so they are sent on without it")
+	case len(unspooledHeaders(req.Header)) > 0:
+		// The exporter's auth: or headers: set these; written to disk they
+		// would be secrets at rest, and a token stale when sent again.
+		in.warnHeaders.Do(func() {
+			e.logger.Warn("Track requests carry headers the spool does not write (the exporter's auth: or headers:); they are sent on without the spool. Use appinsights_delivery's entra_id to sign spooled requests",
+				zap.Strings("headers", unspooledHeaders(req.Header)))
 		})
-		return in.sendAround(req, body, n, reasonSigned)
+		return in.sendAround(req, body, n, reasonHeaders)
 	case decodeErr != nil:
 		e.logger.Error("Could not read a track request; sending it on without the spool", zap.Error(decodeErr))
 		return in.sendAround(req, body, n, reasonUnreadable)
 	}
-	_, evicted, err := e.spool.Put(req.URL.String(), replayable(req.Header), body, n, time.Now())
+	_, evicted, err := e.spool.Put(req.URL.String(), spooledHeaders(req.Header), body, n, time.Now())
 	if evictedItems := itemsOf(evicted); evictedItems > 0 {
 		e.deliverer.dropped(ctx, evictedItems, reasonSpoolFull)
 		e.logger.Error("The spool is full: dropped its oldest telemetry to take new telemetry",
@@ -91,16 +93,37 @@ func (in *intake) sendAround(req *http.Request, body []byte, items int, reason s
 	return in.next.RoundTrip(withBody(req, body))
 }
 
-// replayable are the request's headers worth sending again with it: the
-// exporter's (content type and encoding) and the ones its `headers:`
-// setting adds, which run before the middleware; not those the transport
-// computes.
-func replayable(h http.Header) http.Header {
-	out := h.Clone()
-	for _, k := range []string{"Content-Length", "Connection", "Keep-Alive", "Transfer-Encoding", "Te", "Trailer", "Upgrade", "Proxy-Authorization", "Cookie"} {
-		out.Del(k)
+// spooledHeaders is the allow-list of headers the spool writes with a
+// request, to send again with it: what ApplicationInsights-Go sets, none a
+// secret.
+var spoolHeaderAllowList = []string{"Content-Type", "Content-Encoding", "User-Agent"}
+
+// transportHeaders are computed again for every request sent.
+var transportHeaders = []string{"Accept-Encoding", "Content-Length", "Connection", "Keep-Alive", "Transfer-Encoding", "Te", "Trailer", "Upgrade"}
+
+// spooledHeaders are the request's headers the spool keeps.
+func spooledHeaders(h http.Header) http.Header {
+	out := make(http.Header, len(spoolHeaderAllowList))
+	for _, k := range spoolHeaderAllowList {
+		if v := h.Values(k); len(v) > 0 {
+			out[k] = slices.Clone(v)
+		}
 	}
 	return out
+}
+
+// unspooledHeaders names the request's headers the spool would not keep
+// and the transport would not make again: whatever the exporter's auth:
+// or headers: added. Names only, never values.
+func unspooledHeaders(h http.Header) []string {
+	var names []string
+	for k := range h {
+		if !slices.Contains(spoolHeaderAllowList, k) && !slices.Contains(transportHeaders, k) {
+			names = append(names, k)
+		}
+	}
+	slices.Sort(names)
+	return names
 }
 
 // drainBody reads and closes the request's body, which the request then
@@ -116,6 +139,7 @@ func drainBody(req *http.Request) ([]byte, error) {
 func withBody(req *http.Request, body []byte) *http.Request {
 	r := req.Clone(req.Context())
 	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	r.ContentLength = int64(len(body))
 	return r
 }

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -58,6 +59,13 @@ func fastRetries(dir string) *Config {
 
 func startSpooled(t *testing.T, cfg *Config) *spooled {
 	t.Helper()
+	return startSpooledWith(t, cfg, nil)
+}
+
+// startSpooledWith is startSpooled with prepare run on the extension
+// before it starts.
+func startSpooledWith(t *testing.T, cfg *Config, prepare func(*deliveryExtension)) *spooled {
+	t.Helper()
 	tel := componenttest.NewTelemetry()
 	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
 	core, logs := observer.New(zapcore.DebugLevel)
@@ -65,8 +73,11 @@ func startSpooled(t *testing.T, cfg *Config) *spooled {
 	set.Logger = zap.New(core)
 	ext, err := NewFactory().Create(context.Background(), set, cfg)
 	require.NoError(t, err)
-	require.NoError(t, ext.Start(context.Background(), componenttest.NewNopHost()))
 	e := ext.(*deliveryExtension)
+	if prepare != nil {
+		prepare(e)
+	}
+	require.NoError(t, ext.Start(context.Background(), componenttest.NewNopHost()))
 	wrap, err := e.GetHTTPRoundTripper(context.Background())
 	require.NoError(t, err)
 	rt, err := wrap(context.Background(), http.DefaultTransport)
@@ -585,9 +596,9 @@ func gzipTrack(t *testing.T, url string, ids ...string) *http.Request {
 	return req
 }
 
-// Headers the exporter's `headers:` setting adds (they are set before the
-// middleware runs) go out again with every delivery attempt.
-func TestSpoolSendsTheRequestHeadersAgain(t *testing.T) {
+// The spool keeps a request's content type, encoding and user agent, and
+// sends them again with every delivery attempt.
+func TestSpoolSendsTheAllowListedHeadersAgain(t *testing.T) {
 	var mu sync.Mutex
 	var seen []http.Header
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -604,7 +615,7 @@ func TestSpoolSendsTheRequestHeadersAgain(t *testing.T) {
 	defer srv.Close()
 	s := startSpooled(t, fastRetries(t.TempDir()))
 	req := gzipTrack(t, srv.URL+"/", "with-header")
-	req.Header.Set("X-Tenant", "tenant-a")
+	req.Header.Set("User-Agent", "otelcol-runcontext/test")
 	resp, err := s.rt.RoundTrip(req)
 	require.NoError(t, err)
 	require.NoError(t, resp.Body.Close())
@@ -614,32 +625,51 @@ func TestSpoolSendsTheRequestHeadersAgain(t *testing.T) {
 	defer mu.Unlock()
 	require.Len(t, seen, 2)
 	for _, h := range seen {
-		assert.Equal(t, "tenant-a", h.Get("X-Tenant"))
+		assert.Equal(t, "otelcol-runcontext/test", h.Get("User-Agent"))
 		assert.Equal(t, "gzip", h.Get("Content-Encoding"))
 		assert.Equal(t, "application/x-json-stream", h.Get("Content-Type"))
 	}
 }
 
-// A request an auth extension signed cannot be signed again later: it is
-// sent on at once, not written to disk, and the operator told once.
-func TestSpoolPassesOnSignedRequests(t *testing.T) {
+// A request that carries any other header (the exporter's auth: or
+// headers:, maybe a secret) is sent on at once, never written to disk,
+// and the operator told once, by the headers' names only.
+func TestSpoolPassesOnRequestsWithOtherHeaders(t *testing.T) {
 	ingest := tracktest.New(t)
 	s := startSpooled(t, fastRetries(t.TempDir()))
-	for _, id := range []string{"signed-1", "signed-2"} {
+	for id, header := range map[string]string{"signed": "Authorization", "keyed": "X-Api-Key"} {
 		req := gzipTrack(t, ingest.URL, id)
-		req.Header.Set("Authorization", "Bearer secret-token")
+		req.Header.Set(header, "secret-value")
 		resp, err := s.rt.RoundTrip(req)
 		require.NoError(t, err)
 		require.NoError(t, resp.Body.Close())
 	}
 	assert.Equal(t, 2, ingest.Requests(), "answered by ingestion itself")
 	assert.Equal(t, 0, s.spoolFiles(t))
-	assert.Equal(t, int64(2), s.counter(t, "appinsights_delivery_items_passed_through", reasonSigned))
+	assert.Equal(t, int64(2), s.counter(t, "appinsights_delivery_items_passed_through", reasonHeaders))
 	s.assertAccounting(t)
-	assert.Equal(t, 1, s.logs.FilterMessageSnippet("carry an Authorization header").Len())
+	warnings := s.logs.FilterMessageSnippet("carry headers the spool does not write")
+	require.Equal(t, 1, warnings.Len())
 	for _, entry := range s.logs.All() {
-		assert.NotContains(t, fmt.Sprint(entry.ContextMap()), "secret-token")
+		assert.NotContains(t, fmt.Sprint(entry.Message, entry.ContextMap()), "secret-value")
 	}
+	assertNoFileHolds(t, s.dir, "secret-value")
+}
+
+// assertNoFileHolds fails when any file under dir contains secret.
+func assertNoFileHolds(t *testing.T, dir, secret string) {
+	t.Helper()
+	require.NoError(t, filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		content, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		assert.NotContains(t, string(content), secret, path)
+		return nil
+	}))
 }
 
 // A request after shutdown began (the exporter's flush later than the

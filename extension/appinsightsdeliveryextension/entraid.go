@@ -1,0 +1,234 @@
+// Copyright otelcol-runcontext authors
+// SPDX-License-Identifier: Apache-2.0
+
+package appinsightsdeliveryextension // import "github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension"
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+)
+
+// The credentials entra_id.credential may name.
+const (
+	credentialManagedIdentity  = "managed_identity"
+	credentialWorkloadIdentity = "workload_identity"
+	credentialAzureCLI         = "azure_cli"
+	credentialEnvironment      = "environment"
+)
+
+var credentials = []string{credentialManagedIdentity, credentialWorkloadIdentity, credentialAzureCLI, credentialEnvironment}
+
+// monitorScope is the scope Application Insights ingestion takes tokens
+// for.
+const monitorScope = "https://monitor.azure.com/.default"
+
+// EntraIDConfig signs every request to Application Insights with a
+// Microsoft Entra ID token, for resources with local (instrumentation
+// key) authentication disabled.
+type EntraIDConfig struct {
+	// Credential is how the collector obtains tokens; empty signs nothing.
+	//   managed_identity   the compute's managed identity (Azure ML compute,
+	//                      AKS node, VM); a user-assigned one with client_id
+	//   workload_identity  a federated token file: AKS workload identity,
+	//                      CI with federated credentials (AZURE_TENANT_ID,
+	//                      AZURE_CLIENT_ID, AZURE_FEDERATED_TOKEN_FILE)
+	//   azure_cli          whoever `az login` signed in: a developer
+	//   environment        a service principal's secret or certificate
+	//                      (AZURE_TENANT_ID, AZURE_CLIENT_ID and
+	//                      AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH)
+	Credential string `mapstructure:"credential"`
+	// ClientID picks a user-assigned managed identity, or overrides
+	// AZURE_CLIENT_ID for workload_identity.
+	ClientID string `mapstructure:"client_id"`
+	// Scope is what tokens are asked for; Application Insights takes
+	// https://monitor.azure.com/.default.
+	Scope string `mapstructure:"scope"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+func (c EntraIDConfig) enabled() bool { return c.Credential != "" }
+
+func (c EntraIDConfig) validate() []error {
+	var errs []error
+	switch c.Credential {
+	case "":
+		return nil
+	case credentialManagedIdentity, credentialWorkloadIdentity:
+	case credentialAzureCLI, credentialEnvironment:
+		if c.ClientID != "" {
+			errs = append(errs, fmt.Errorf("entra_id.client_id: only managed_identity and workload_identity take one, not %q", c.Credential))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("entra_id.credential: %q is none of %v", c.Credential, credentials))
+	}
+	if c.Scope == "" {
+		errs = append(errs, errors.New("entra_id.scope: empty"))
+	}
+	return errs
+}
+
+// newCredential builds the credential the configuration names. It reads
+// the environment it needs now, so a missing variable stops the start.
+func (c EntraIDConfig) newCredential() (azcore.TokenCredential, error) {
+	switch c.Credential {
+	case credentialManagedIdentity:
+		var opts azidentity.ManagedIdentityCredentialOptions
+		if c.ClientID != "" {
+			opts.ID = azidentity.ClientID(c.ClientID)
+		}
+		return azidentity.NewManagedIdentityCredential(&opts)
+	case credentialWorkloadIdentity:
+		return azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{ClientID: c.ClientID})
+	case credentialAzureCLI:
+		return azidentity.NewAzureCLICredential(nil)
+	case credentialEnvironment:
+		return azidentity.NewEnvironmentCredential(nil)
+	}
+	return nil, fmt.Errorf("entra_id.credential: %q is none of %v", c.Credential, credentials)
+}
+
+// tokenSource hands out tokens from one credential, shared by every
+// exporter the extension wraps. azidentity caches a token until shortly
+// before it expires; a refresh asks past that cache.
+type tokenSource struct {
+	credential azcore.TokenCredential
+	scope      string
+	// claimsRefresh: a refresh asks for a token issued from now on, a
+	// claims request every credential but the Azure CLI's answers with a
+	// new token rather than its cached one.
+	claimsRefresh bool
+	now           func() time.Time
+
+	mu          sync.Mutex // one refresh at a time
+	refreshedAt time.Time
+}
+
+// minRefreshInterval bounds how often 401 answers refresh the token: the
+// requests refused at once share one refresh.
+const minRefreshInterval = 10 * time.Second
+
+func newTokenSource(cfg EntraIDConfig, newCredential func() (azcore.TokenCredential, error)) (*tokenSource, error) {
+	cred, err := newCredential()
+	if err != nil {
+		return nil, fmt.Errorf("entra_id.credential %s: %w", cfg.Credential, err)
+	}
+	return &tokenSource{
+		credential:    cred,
+		scope:         cfg.Scope,
+		claimsRefresh: cfg.Credential != credentialAzureCLI,
+		now:           time.Now,
+	}, nil
+}
+
+// token is the credential's current token.
+func (s *tokenSource) token(ctx context.Context) (string, error) {
+	tok, err := s.credential.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{s.scope}})
+	if err != nil {
+		return "", fmt.Errorf("could not get an Entra ID token: %w", err)
+	}
+	return tok.Token, nil
+}
+
+// refresh returns a token newer than the one ingestion refused, taken at
+// refusedTaken; false when a refresh was made too recently to try again,
+// and the refusal stands.
+func (s *tokenSource) refresh(ctx context.Context, refusedTaken time.Time) (string, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	if s.refreshedAt.After(refusedTaken) {
+		// Another request refreshed since: the cache holds the new token.
+		tok, err := s.token(ctx)
+		return tok, err == nil, err
+	}
+	if now.Sub(s.refreshedAt) < minRefreshInterval {
+		return "", false, nil
+	}
+	s.refreshedAt = now
+	opts := policy.TokenRequestOptions{Scopes: []string{s.scope}}
+	if s.claimsRefresh {
+		opts.Claims = fmt.Sprintf(`{"access_token":{"nbf":{"essential":true,"value":"%d"}}}`, now.Unix())
+	}
+	tok, err := s.credential.GetToken(ctx, opts)
+	if err != nil {
+		return "", false, fmt.Errorf("could not refresh the Entra ID token: %w", err)
+	}
+	return tok.Token, true, nil
+}
+
+// signer adds a fresh Entra ID token to every request it sends, below the
+// spool: a token is never written to disk, and a request sent again days
+// later is signed then. On a 401 it refreshes the token and sends once
+// more before the 401 counts.
+type signer struct {
+	next   http.RoundTripper
+	tokens *tokenSource
+}
+
+func (s *signer) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Header.Get("Authorization") != "" {
+		return s.next.RoundTrip(req) // the exporter's own auth: signed already
+	}
+	body, err := bodyOf(req)
+	if err != nil {
+		return nil, err
+	}
+	taken := s.tokens.now()
+	tok, err := s.tokens.token(req.Context())
+	if err != nil {
+		return nil, err
+	}
+	resp, err := s.send(req, body, tok)
+	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+		return resp, err
+	}
+	fresh, ok, err := s.tokens.refresh(req.Context(), taken)
+	if !ok {
+		// The 401 stands; the deliverer reports it, and a refresh error
+		// says why it could not be tried.
+		if err != nil {
+			_ = resp.Body.Close()
+			return nil, err
+		}
+		return resp, nil
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswer))
+	_ = resp.Body.Close()
+	return s.send(req, body, fresh)
+}
+
+func (s *signer) send(req *http.Request, body []byte, token string) (*http.Response, error) {
+	signed := withBody(req, body)
+	signed.Header.Set("Authorization", "Bearer "+token)
+	return s.next.RoundTrip(signed)
+}
+
+// bodyOf reads a request's body, which then can be sent more than once.
+func bodyOf(req *http.Request) ([]byte, error) {
+	if req.GetBody != nil {
+		rc, err := req.GetBody()
+		if err != nil {
+			return nil, err
+		}
+		defer rc.Close()
+		return io.ReadAll(rc)
+	}
+	body, err := drainBody(req)
+	if err != nil {
+		return nil, err
+	}
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	return body, nil
+}

@@ -1,0 +1,153 @@
+// Copyright otelcol-runcontext authors
+// SPDX-License-Identifier: Apache-2.0
+
+package appinsightsdeliveryextension
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/extension/extensiontest"
+
+	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/entraidtest"
+	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/metadata"
+	"github.com/otelcol-runcontext/otelcol-runcontext/internal/trackprotocol/tracktest"
+)
+
+// keyless is an ingestion endpoint that takes only tokens the local
+// authority issued, and a configuration whose credential signs in there
+// with azidentity's client secret flow.
+type keyless struct {
+	authority *entraidtest.Authority
+	ingest    *tracktest.Server
+}
+
+func newKeyless(t *testing.T) *keyless {
+	k := &keyless{authority: entraidtest.New(t), ingest: tracktest.New(t)}
+	k.ingest.RequireToken(k.authority.Valid)
+	return k
+}
+
+// signIn makes the extension sign in at the local authority.
+func (k *keyless) signIn(e *deliveryExtension) {
+	e.newCredential = func() (azcore.TokenCredential, error) {
+		return azidentity.NewClientSecretCredential(entraidtest.TenantID, entraidtest.ClientID, entraidtest.ClientSecret,
+			&azidentity.ClientSecretCredentialOptions{ClientOptions: azcore.ClientOptions{
+				Cloud:     cloud.Configuration{ActiveDirectoryAuthorityHost: k.authority.URL},
+				Transport: k.authority.Client(),
+			}, DisableInstanceDiscovery: true})
+	}
+}
+
+func keylessConfig(dir string) *Config {
+	cfg := fastRetries(dir)
+	cfg.EntraID.Credential = credentialEnvironment // replaced by signIn
+	return cfg
+}
+
+// assertNoTokenLeaked checks the spool's folder and every log line for
+// each token the authority issued.
+func (k *keyless) assertNoTokenLeaked(t *testing.T, s *spooled) {
+	t.Helper()
+	issued := k.authority.Issued()
+	require.NotEmpty(t, issued)
+	for _, tok := range issued {
+		if s.dir != "" {
+			assertNoFileHolds(t, s.dir, tok)
+		}
+		for _, entry := range s.logs.All() {
+			assert.NotContains(t, fmt.Sprint(entry.Message, entry.ContextMap()), tok)
+		}
+	}
+}
+
+// Spooled requests are signed when they are sent: a request written while
+// ingestion was down goes out with a token, and the spool never held it.
+func TestEntraIDSignsSpooledRequestsWhenSent(t *testing.T) {
+	k := newKeyless(t)
+	k.ingest.Inject(tracktest.Fault{Status: http.StatusServiceUnavailable, Requests: 2})
+	s := startSpooledWith(t, keylessConfig(t.TempDir()), k.signIn)
+
+	status, _ := s.track(t, k.ingest.URL, "keyless-1", "keyless-2")
+	assert.Equal(t, http.StatusOK, status, "the spool took it")
+	require.Eventually(t, func() bool { return s.counter(t, "appinsights_delivery_items_delivered") == 2 }, 10*time.Second, 10*time.Millisecond)
+	assert.Equal(t, map[string]int{"keyless-1": 1, "keyless-2": 1}, received(t, k.ingest))
+	assert.Zero(t, k.ingest.Unauthorized(), "every attempt carried a valid token")
+	s.assertAccounting(t)
+	k.assertNoTokenLeaked(t, s)
+}
+
+// A 401 (a token revoked, or expired early) gets one refresh: a new
+// credential, a new token, and the request goes out again at once, with no
+// outage logged.
+func TestEntraIDRefreshesOnceOn401(t *testing.T) {
+	k := newKeyless(t)
+	s := startSpooledWith(t, keylessConfig(t.TempDir()), k.signIn)
+	s.track(t, k.ingest.URL, "before-revoke")
+	require.Eventually(t, func() bool { return s.counter(t, "appinsights_delivery_items_delivered") == 1 }, 10*time.Second, 10*time.Millisecond)
+	require.Len(t, k.authority.Issued(), 1, "the credential caches its token")
+
+	k.authority.Revoke()
+	s.track(t, k.ingest.URL, "after-revoke")
+	require.Eventually(t, func() bool { return s.counter(t, "appinsights_delivery_items_delivered") == 2 }, 10*time.Second, 10*time.Millisecond)
+	assert.Equal(t, 1, k.ingest.Unauthorized(), "one 401, then the refreshed token")
+	assert.Len(t, k.authority.Issued(), 2)
+	assert.Zero(t, s.logs.FilterMessageSnippet("Application Insights").Len(), "a refreshed token is no failure to report")
+	k.assertNoTokenLeaked(t, s)
+}
+
+// A credential ingestion keeps refusing is refreshed once, then the 401
+// counts as a failure like any other: the request stays in the spool and
+// the operator is told what to check.
+func TestEntraIDPersistent401KeepsTheRequest(t *testing.T) {
+	k := newKeyless(t)
+	k.ingest.RequireToken(func(string) bool { return false }) // the identity lacks the role
+	s := startSpooledWith(t, keylessConfig(t.TempDir()), k.signIn)
+	s.track(t, k.ingest.URL, "refused")
+	warned := func() bool { return s.logs.FilterMessageSnippet("Could not deliver").Len() > 0 }
+	require.Eventually(t, warned, 10*time.Second, 10*time.Millisecond)
+	warning := s.logs.FilterMessageSnippet("Could not deliver").All()[0].ContextMap()
+	assert.Equal(t, int64(http.StatusUnauthorized), warning["status"])
+	assert.Contains(t, warning["what_to_do"], "Monitoring Metrics Publisher role")
+	assert.Zero(t, s.counter(t, "appinsights_delivery_items_delivered"))
+	assert.Equal(t, 1, s.spoolFiles(t), "the request stays")
+	assert.Len(t, k.authority.Issued(), 2, "one token, refreshed at most once within %s", minRefreshInterval)
+	k.assertNoTokenLeaked(t, s)
+}
+
+// Without a spool the exporter's requests are signed on their way too.
+func TestEntraIDSignsWithoutASpool(t *testing.T) {
+	k := newKeyless(t)
+	s := startSpooledWith(t, keylessConfig(""), k.signIn)
+	status, body := s.track(t, k.ingest.URL, "direct")
+	assert.Equal(t, http.StatusOK, status)
+	assert.Equal(t, 1, body.ItemsAccepted)
+	assert.Equal(t, map[string]int{"direct": 1}, received(t, k.ingest))
+}
+
+// A credential that cannot be built stops the start, naming the setting.
+func TestEntraIDCredentialMissingItsEnvironmentFailsStart(t *testing.T) {
+	for _, v := range []string{"AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH"} {
+		t.Setenv(v, "")
+	}
+	for _, credential := range []string{credentialWorkloadIdentity, credentialEnvironment} {
+		t.Run(credential, func(t *testing.T) {
+			cfg := createDefaultConfig().(*Config)
+			cfg.EntraID.Credential = credential
+			ext, err := NewFactory().Create(context.Background(), extensiontest.NewNopSettings(metadata.Type), cfg)
+			require.NoError(t, err)
+			err = ext.Start(context.Background(), componenttest.NewNopHost())
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "entra_id.credential "+credential)
+		})
+	}
+}
