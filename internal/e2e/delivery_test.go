@@ -73,6 +73,7 @@ type faultRun struct {
 	ingest  *ingestiontest.Server
 	dataDir string
 	extra   []string // yaml: overrides beyond the mode's
+	env     []string // environment of every collector, beyond the defaults
 	c       *collector
 	// lines and linesOffset count the stored envelopes incrementally.
 	lines       int
@@ -98,9 +99,10 @@ func (r *faultRun) start(t testing.TB) {
 		configs = append(configs, fastSpool...)
 	}
 	configs = append(configs, r.extra...)
-	r.c = startCollectorWith(t, configs,
-		"APPLICATIONINSIGHTS_CONNECTION_STRING="+r.ingest.ConnectionString(),
-		"RUNCONTEXT_DATA_DIR="+r.dataDir)
+	r.c = startCollectorWith(t, configs, append([]string{
+		"APPLICATIONINSIGHTS_CONNECTION_STRING=" + r.ingest.ConnectionString(),
+		"RUNCONTEXT_DATA_DIR=" + r.dataDir,
+	}, r.env...)...)
 }
 
 // send emits n log records through the Go OTel log SDK over OTLP/HTTP,
