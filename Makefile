@@ -6,7 +6,7 @@ GO        ?= go
 BIN       := $(CURDIR)/bin
 COLLECTOR := $(BIN)/otelcol-runcontext
 
-.PHONY: run build test generate check-generated compose tools bench bench-compare bench-e2e bench-delivery delivery-faults delivery-soak
+.PHONY: run build test generate check-generated compose tools bench bench-compare bench-e2e bench-delivery delivery-faults delivery-soak bad-input
 
 run: build
 	$(COLLECTOR) --config config/local.yaml
@@ -64,3 +64,8 @@ delivery-faults:
 # disk used. About 15 minutes.
 delivery-soak:
 	./scripts/delivery-soak.sh
+
+# Bad input through the binary: every input, the collector's answer, and
+# its peak memory, as a table (docs/security.md). Also part of make test.
+bad-input:
+	go test -count=1 -v -run '^TestBadInputCampaign$$' ./internal/e2e | grep '^ *|'
