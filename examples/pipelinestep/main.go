@@ -11,6 +11,11 @@
 // It honours the SDK's standard variables: OTEL_EXPORTER_OTLP_ENDPOINT,
 // OTEL_EXPORTER_OTLP_PROTOCOL (grpc or http/protobuf, the default),
 // OTEL_EXPORTER_OTLP_HEADERS, OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME.
+// To send to the TLS gateway (config/gateway.yaml), as the e2e tests do:
+//
+//	OTEL_EXPORTER_OTLP_ENDPOINT=https://gateway:4318
+//	OTEL_EXPORTER_OTLP_CERTIFICATE=/path/to/ca.crt
+//	OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer%20<token>
 package main
 
 import (
