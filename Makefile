@@ -5,6 +5,7 @@
 GO        ?= go
 BIN       := $(CURDIR)/bin
 COLLECTOR := $(BIN)/otelcol-runcontext
+LAUNCHER  := $(BIN)/runcontext-launch
 
 .PHONY: run build test generate check-generated compose tools bench bench-compare bench-e2e bench-delivery delivery-faults delivery-soak bad-input
 
@@ -13,6 +14,7 @@ run: build
 
 build:
 	$(GO) build -o $(COLLECTOR) ./cmd/otelcol-runcontext
+	$(GO) build -o $(LAUNCHER) ./cmd/runcontext-launch
 
 test:
 	./scripts/test.sh
