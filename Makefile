@@ -1,13 +1,15 @@
 # otelcol-runcontext: every command a developer or CI runs.
 #   make run    - build the collector and run it on config/local.yaml
 #   make test   - run every test of every Go module (what CI runs)
+#   make image  - build the container image
+#   make dist   - build the release archives
 
 GO        ?= go
 BIN       := $(CURDIR)/bin
 COLLECTOR := $(BIN)/otelcol-runcontext
 LAUNCHER  := $(BIN)/runcontext-launch
 
-.PHONY: run build test generate check-generated compose tools bench bench-compare bench-e2e bench-delivery delivery-faults delivery-soak bad-input
+.PHONY: run build test image dist generate check-generated compose tools bench bench-compare bench-e2e bench-delivery delivery-faults delivery-soak bad-input
 
 run: build
 	$(COLLECTOR) --config config/local.yaml
@@ -18,6 +20,16 @@ build:
 
 test:
 	./scripts/test.sh
+
+# The container image (Containerfile), FROM scratch, with podman or docker;
+# installs podman from Debian's packages when neither can build.
+image:
+	./scripts/image.sh
+
+# Release archives for linux/amd64, linux/arm64, darwin/arm64 and
+# windows/amd64 in dist/, with SHA256SUMS.
+dist:
+	./scripts/dist.sh
 
 # Regenerates all generated code: the components' mdatagen files, and the
 # distribution (cmd/otelcol-runcontext and the root go.mod) from

@@ -35,6 +35,9 @@ type configs []string
 func (c *configs) String() string     { return strings.Join(*c, ",") }
 func (c *configs) Set(v string) error { *c = append(*c, v); return nil }
 
+// version is stamped in by the release build (-X main.version=...).
+var version = "dev"
+
 func main() {
 	os.Exit(run(os.Args[1:]))
 }
@@ -52,9 +55,14 @@ func run(args []string) int {
 	fs.StringVar(&opts.Protocol, "protocol", "http/protobuf", "what the step's SDK speaks: http/protobuf or grpc")
 	fs.BoolVar(&opts.Strict, "strict", false, "do not run the step when the collector cannot start (exit 70)")
 	fs.DurationVar(&opts.StartTimeout, "start-timeout", 30*time.Second, "how long to wait for the collector to be healthy")
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.DurationVar(&opts.StopTimeout, "stop-timeout", 45*time.Second, "how long the collector may take to deliver and stop after the step; longer than the exporter's and the spool's shutdown_timeout (15 s each)")
 	if err := fs.Parse(args); err != nil {
 		return launcher.ExitUsage
+	}
+	if *showVersion {
+		fmt.Println("runcontext-launch version " + version)
+		return 0
 	}
 	opts.Command = fs.Args()
 	if len(opts.Command) == 0 {
