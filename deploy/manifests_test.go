@@ -1,0 +1,420 @@
+// Copyright otelcol-runcontext authors
+// SPDX-License-Identifier: Apache-2.0
+
+package deploy
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/yaml"
+)
+
+// objects are the documents of a YAML stream, decoded strictly into the
+// Kubernetes API type their kind names: an unknown or misspelt field
+// fails, as the API server would refuse it.
+type objects struct {
+	statefulSets []*appsv1.StatefulSet
+	services     []*corev1.Service
+	accounts     []*corev1.ServiceAccount
+	budgets      []*policyv1.PodDisruptionBudget
+	autoscalers  []*autoscalingv2.HorizontalPodAutoscaler
+	jobs         []*batchv1.Job
+	// others are the kinds no Kubernetes API type describes (custom
+	// resources), by kind.
+	others map[string][]map[string]any
+}
+
+func decodeStrict(t *testing.T, stream []byte) *objects {
+	t.Helper()
+	objs := &objects{others: map[string][]map[string]any{}}
+	for _, doc := range regexp.MustCompile(`(?m)^---\s*$`).Split(string(stream), -1) {
+		if strings.TrimSpace(doc) == "" {
+			continue
+		}
+		var meta metav1.TypeMeta
+		require.NoError(t, yaml.Unmarshal([]byte(doc), &meta))
+		into := func(v any) {
+			require.NoError(t, yaml.UnmarshalStrict([]byte(doc), v), "%s:\n%s", meta.Kind, doc)
+		}
+		switch meta.APIVersion + "/" + meta.Kind {
+		case "apps/v1/StatefulSet":
+			o := &appsv1.StatefulSet{}
+			into(o)
+			objs.statefulSets = append(objs.statefulSets, o)
+		case "v1/Service":
+			o := &corev1.Service{}
+			into(o)
+			objs.services = append(objs.services, o)
+		case "v1/ServiceAccount":
+			o := &corev1.ServiceAccount{}
+			into(o)
+			objs.accounts = append(objs.accounts, o)
+		case "policy/v1/PodDisruptionBudget":
+			o := &policyv1.PodDisruptionBudget{}
+			into(o)
+			objs.budgets = append(objs.budgets, o)
+		case "autoscaling/v2/HorizontalPodAutoscaler":
+			o := &autoscalingv2.HorizontalPodAutoscaler{}
+			into(o)
+			objs.autoscalers = append(objs.autoscalers, o)
+		case "batch/v1/Job":
+			o := &batchv1.Job{}
+			into(o)
+			objs.jobs = append(objs.jobs, o)
+		default:
+			require.NotContains(t, []string{"v1", "apps/v1", "batch/v1", "policy/v1", "autoscaling/v2"}, meta.APIVersion,
+				"a built-in kind the test does not decode: %s", meta.Kind)
+			var o map[string]any
+			require.NoError(t, yaml.Unmarshal([]byte(doc), &o))
+			objs.others[meta.Kind] = append(objs.others[meta.Kind], o)
+		}
+	}
+	return objs
+}
+
+// kustomize renders a kustomization with the kubectl of the machine.
+func kustomize(t *testing.T, dir string) []byte {
+	t.Helper()
+	var stderr bytes.Buffer
+	cmd := exec.Command("kubectl", "kustomize", dir)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, "kubectl kustomize %s: %s", dir, stderr.String())
+	return out
+}
+
+// gatewayConfig is config/gateway.yaml, the configuration the image ships
+// and the StatefulSet runs.
+type gatewayConfig struct {
+	Extensions struct {
+		Delivery struct {
+			ShutdownTimeout string `json:"shutdown_timeout"`
+			Spool           struct {
+				Directory string `json:"directory"`
+				MaxBytes  int64  `json:"max_bytes"`
+			} `json:"spool"`
+		} `json:"appinsights_delivery"`
+		Token struct {
+			Filename string `json:"filename"`
+		} `json:"bearertokenauth/senders"`
+		Health struct {
+			Endpoint string `json:"endpoint"`
+		} `json:"health_check"`
+	} `json:"extensions"`
+	Receivers struct {
+		OTLP struct {
+			Protocols struct {
+				GRPC struct {
+					Endpoint string `json:"endpoint"`
+					TLS      struct {
+						CertFile string `json:"cert_file"`
+						KeyFile  string `json:"key_file"`
+					} `json:"tls"`
+				} `json:"grpc"`
+				HTTP struct {
+					Endpoint string `json:"endpoint"`
+				} `json:"http"`
+			} `json:"protocols"`
+		} `json:"otlp"`
+	} `json:"receivers"`
+	Exporters map[string]struct {
+		ShutdownTimeout string `json:"shutdown_timeout"`
+	} `json:"exporters"`
+}
+
+// envDefault is the default of a ${env:NAME:-default} reference, or the
+// value itself.
+func envDefault(v string) string {
+	if m := regexp.MustCompile(`^\$\{env:[A-Z_]+:-(.*)\}(.*)$`).FindStringSubmatch(v); m != nil {
+		return m[1] + m[2]
+	}
+	return v
+}
+
+func port(t *testing.T, endpoint string) int32 {
+	t.Helper()
+	i := strings.LastIndex(endpoint, ":")
+	require.Positive(t, i, endpoint)
+	p, err := strconv.Atoi(endpoint[i+1:])
+	require.NoError(t, err, endpoint)
+	return int32(p)
+}
+
+func readGateway(t *testing.T) gatewayConfig {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "config", "gateway.yaml"))
+	require.NoError(t, err)
+	var cfg gatewayConfig
+	require.NoError(t, yaml.Unmarshal(raw, &cfg))
+	return cfg
+}
+
+func duration(t *testing.T, s string) time.Duration {
+	t.Helper()
+	d, err := time.ParseDuration(s)
+	require.NoError(t, err, s)
+	return d
+}
+
+func containerPort(c corev1.Container, name string) int32 {
+	for _, p := range c.Ports {
+		if p.Name == name {
+			return p.ContainerPort
+		}
+	}
+	return 0
+}
+
+func envOf(c corev1.Container, name string) (corev1.EnvVar, bool) {
+	for _, e := range c.Env {
+		if e.Name == name {
+			return e, true
+		}
+	}
+	return corev1.EnvVar{}, false
+}
+
+// mountedAt is the volume mounted at path or above it.
+func mountedAt(c corev1.Container, path string) (corev1.VolumeMount, bool) {
+	for _, m := range c.VolumeMounts {
+		if path == m.MountPath || strings.HasPrefix(path, m.MountPath+"/") {
+			return m, true
+		}
+	}
+	return corev1.VolumeMount{}, false
+}
+
+// The gateway's manifests render, decode strictly into the API types, and
+// agree with config/gateway.yaml: ports, probes, the spool's volume, the
+// TLS and token files, and a grace period long enough for the shutdown.
+func TestKubernetesGateway(t *testing.T) {
+	objs := decodeStrict(t, kustomize(t, "kubernetes"))
+	require.Len(t, objs.statefulSets, 1)
+	sts := objs.statefulSets[0]
+	require.Len(t, sts.Spec.Template.Spec.Containers, 1)
+	c := sts.Spec.Template.Spec.Containers[0]
+	pod := sts.Spec.Template.Spec
+	gw := readGateway(t)
+
+	t.Run("runs the image's gateway.yaml", func(t *testing.T) {
+		assert.Equal(t, []string{"--config", "/etc/otelcol-runcontext/gateway.yaml"}, c.Args)
+		assert.Equal(t, "otelcol-runcontext:0.1.0", c.Image)
+	})
+
+	t.Run("ports", func(t *testing.T) {
+		grpc := port(t, envDefault(gw.Receivers.OTLP.Protocols.GRPC.Endpoint))
+		http := port(t, envDefault(gw.Receivers.OTLP.Protocols.HTTP.Endpoint))
+		health := port(t, envDefault(gw.Extensions.Health.Endpoint))
+		assert.Equal(t, grpc, containerPort(c, "otlp-grpc"))
+		assert.Equal(t, http, containerPort(c, "otlp-http"))
+		assert.Equal(t, health, containerPort(c, "health"))
+		for _, probe := range []*corev1.Probe{c.ReadinessProbe, c.LivenessProbe} {
+			require.NotNil(t, probe)
+			require.NotNil(t, probe.HTTPGet)
+			assert.Equal(t, "health", probe.HTTPGet.Port.String(), "probes ask health_check")
+		}
+		require.Len(t, objs.services, 2)
+		var headless bool
+		for _, svc := range objs.services {
+			headless = headless || (svc.Spec.ClusterIP == corev1.ClusterIPNone && svc.Name == sts.Spec.ServiceName)
+			var ports []int32
+			for _, p := range svc.Spec.Ports {
+				ports = append(ports, p.Port)
+				assert.Contains(t, []string{"otlp-grpc", "otlp-http"}, p.TargetPort.String())
+			}
+			assert.ElementsMatch(t, []int32{grpc, http}, ports, svc.Name)
+			assert.True(t, labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(sts.Spec.Template.Labels)), "%s selects the gateway's pods", svc.Name)
+		}
+		assert.True(t, headless, "the StatefulSet's serviceName is a headless Service")
+	})
+
+	t.Run("the spool is on the replica's own volume", func(t *testing.T) {
+		dataDir, ok := envOf(c, "RUNCONTEXT_DATA_DIR")
+		require.True(t, ok)
+		spool := strings.ReplaceAll(gw.Extensions.Delivery.Spool.Directory, "${env:RUNCONTEXT_DATA_DIR:-/var/lib/otelcol-runcontext}", dataDir.Value)
+		mount, ok := mountedAt(c, spool)
+		require.True(t, ok, "nothing mounted at the spool %s", spool)
+		var claim *corev1.PersistentVolumeClaim
+		for i := range sts.Spec.VolumeClaimTemplates {
+			if sts.Spec.VolumeClaimTemplates[i].Name == mount.Name {
+				claim = &sts.Spec.VolumeClaimTemplates[i]
+			}
+		}
+		require.NotNil(t, claim, "the spool's volume is a volume claim template")
+		size := claim.Spec.Resources.Requests[corev1.ResourceStorage]
+		assert.Greater(t, size.Value(), gw.Extensions.Delivery.Spool.MaxBytes, "the volume holds more than max_bytes")
+	})
+
+	t.Run("TLS and token files come from Secrets", func(t *testing.T) {
+		for _, file := range []string{
+			envDefault(gw.Receivers.OTLP.Protocols.GRPC.TLS.CertFile),
+			envDefault(gw.Receivers.OTLP.Protocols.GRPC.TLS.KeyFile),
+			envDefault(gw.Extensions.Token.Filename),
+		} {
+			mount, ok := mountedAt(c, file)
+			require.True(t, ok, "nothing mounted at %s", file)
+			var secret *corev1.SecretVolumeSource
+			for _, v := range pod.Volumes {
+				if v.Name == mount.Name {
+					secret = v.Secret
+				}
+			}
+			require.NotNil(t, secret, "%s comes from a Secret", file)
+			assert.True(t, mount.ReadOnly)
+		}
+		conn, ok := envOf(c, "APPLICATIONINSIGHTS_CONNECTION_STRING")
+		require.True(t, ok)
+		require.NotNil(t, conn.ValueFrom)
+		assert.NotNil(t, conn.ValueFrom.SecretKeyRef, "the connection string comes from a Secret")
+	})
+
+	t.Run("grace period covers the shutdown", func(t *testing.T) {
+		exporter := time.Duration(0)
+		for _, e := range gw.Exporters {
+			exporter = max(exporter, duration(t, e.ShutdownTimeout))
+		}
+		spool := duration(t, gw.Extensions.Delivery.ShutdownTimeout)
+		require.NotNil(t, pod.TerminationGracePeriodSeconds)
+		grace := time.Duration(*pod.TerminationGracePeriodSeconds) * time.Second
+		assert.Greater(t, grace, exporter+spool, "terminationGracePeriodSeconds above the exporter's and the spool's shutdown_timeout")
+	})
+
+	t.Run("pod security and resources", func(t *testing.T) {
+		require.NotNil(t, pod.SecurityContext)
+		assert.True(t, *pod.SecurityContext.RunAsNonRoot)
+		assert.Equal(t, int64(10001), *pod.SecurityContext.RunAsUser, "the image's user")
+		require.NotNil(t, c.SecurityContext)
+		assert.True(t, *c.SecurityContext.ReadOnlyRootFilesystem)
+		assert.False(t, *c.SecurityContext.AllowPrivilegeEscalation)
+		limit := c.Resources.Limits[corev1.ResourceMemory]
+		require.False(t, limit.IsZero(), "a memory limit")
+		memLimit, ok := envOf(c, "GOMEMLIMIT")
+		require.True(t, ok)
+		goLimit := resource.MustParse(strings.TrimSuffix(memLimit.Value, "B"))
+		assert.Less(t, goLimit.Value(), limit.Value(), "GOMEMLIMIT below the container's limit")
+	})
+
+	t.Run("disruption budget and autoscaler aim at the gateway", func(t *testing.T) {
+		require.Len(t, objs.budgets, 1)
+		selector, err := metav1.LabelSelectorAsSelector(objs.budgets[0].Spec.Selector)
+		require.NoError(t, err)
+		assert.False(t, selector.Empty())
+		assert.True(t, selector.Matches(labels.Set(sts.Spec.Template.Labels)))
+		require.Len(t, objs.autoscalers, 1)
+		ref := objs.autoscalers[0].Spec.ScaleTargetRef
+		assert.Equal(t, "StatefulSet", ref.Kind)
+		assert.Equal(t, sts.Name, ref.Name)
+		require.NotNil(t, objs.autoscalers[0].Spec.MinReplicas)
+		assert.GreaterOrEqual(t, *objs.autoscalers[0].Spec.MinReplicas, int32(2), "a budget of one unavailable needs two replicas")
+		assert.Equal(t, pod.ServiceAccountName, objs.accounts[0].Name)
+	})
+}
+
+// Unknown fields fail the decoding: the test would catch a misspelt key.
+func TestStrictDecodingRefusesUnknownFields(t *testing.T) {
+	var sts appsv1.StatefulSet
+	err := yaml.UnmarshalStrict([]byte("apiVersion: apps/v1\nkind: StatefulSet\nspec:\n  replica: 2\n"), &sts)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `unknown field "replica"`)
+}
+
+func readYAML(t *testing.T, path string) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var v map[string]any
+	require.NoError(t, yaml.Unmarshal(raw, &v))
+	return v
+}
+
+// The Operator's sidecar runs the pipeline of config/azure.yaml (its
+// processors and pipelines, the same), and the Job's pod asks for it and
+// sends where it listens.
+func TestOperatorSidecarForJobs(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("operator", "sidecar.yaml"))
+	require.NoError(t, err)
+	objs := decodeStrict(t, raw)
+	require.Len(t, objs.jobs, 1)
+	require.Len(t, objs.others["OpenTelemetryCollector"], 1)
+	cr := objs.others["OpenTelemetryCollector"][0]
+	spec := cr["spec"].(map[string]any)
+	assert.Equal(t, "sidecar", spec["mode"])
+	config := spec["config"].(map[string]any)
+
+	sidecar := readYAML(t, filepath.Join("..", "config", "azure.yaml"))
+	// A component without settings is null in a file, {} in a resource.
+	emptyIsNull := func(components any) map[string]any {
+		out := map[string]any{}
+		for k, v := range components.(map[string]any) {
+			if m, ok := v.(map[string]any); ok && len(m) == 0 {
+				v = nil
+			}
+			out[k] = v
+		}
+		return out
+	}
+	assert.Equal(t, emptyIsNull(sidecar["processors"]), emptyIsNull(config["processors"]), "the processors of config/azure.yaml")
+	assert.Equal(t, sidecar["service"].(map[string]any)["pipelines"], config["service"].(map[string]any)["pipelines"], "the pipelines of config/azure.yaml")
+
+	pod := objs.jobs[0].Spec.Template
+	assert.Equal(t, cr["metadata"].(map[string]any)["name"], pod.Annotations["sidecar.opentelemetry.io/inject"])
+	httpEndpoint := config["receivers"].(map[string]any)["otlp"].(map[string]any)["protocols"].(map[string]any)["http"].(map[string]any)["endpoint"].(string)
+	endpoint, ok := envOf(pod.Spec.Containers[0], "OTEL_EXPORTER_OTLP_ENDPOINT")
+	require.True(t, ok)
+	assert.Equal(t, "http://"+httpEndpoint, endpoint.Value)
+}
+
+// The upstream chart's values mount what config/gateway.yaml reads where
+// it reads it, and leave the grace period for its shutdown. (No helm runs
+// here: the values are checked, not rendered.)
+func TestHelmValuesMatchTheGateway(t *testing.T) {
+	values := readYAML(t, filepath.Join("helm", "values.yaml"))
+	gw := readGateway(t)
+	assert.Equal(t, "statefulset", values["mode"])
+
+	var c corev1.Container
+	mounts, err := yaml.Marshal(values["extraVolumeMounts"])
+	require.NoError(t, err)
+	require.NoError(t, yaml.UnmarshalStrict(mounts, &c.VolumeMounts))
+	envs, err := yaml.Marshal(values["extraEnvs"])
+	require.NoError(t, err)
+	require.NoError(t, yaml.UnmarshalStrict(envs, &c.Env))
+	var claims []corev1.PersistentVolumeClaim
+	claimsRaw, err := yaml.Marshal(values["statefulset"].(map[string]any)["volumeClaimTemplates"])
+	require.NoError(t, err)
+	require.NoError(t, yaml.UnmarshalStrict(claimsRaw, &claims))
+
+	dataDir, ok := envOf(c, "RUNCONTEXT_DATA_DIR")
+	require.True(t, ok)
+	spool := strings.ReplaceAll(gw.Extensions.Delivery.Spool.Directory, "${env:RUNCONTEXT_DATA_DIR:-/var/lib/otelcol-runcontext}", dataDir.Value)
+	mount, ok := mountedAt(c, spool)
+	require.True(t, ok, "the spool %s is mounted", spool)
+	require.Len(t, claims, 1)
+	assert.Equal(t, claims[0].Name, mount.Name, "on the replica's own volume")
+	for _, file := range []string{envDefault(gw.Receivers.OTLP.Protocols.GRPC.TLS.CertFile), envDefault(gw.Extensions.Token.Filename)} {
+		_, ok := mountedAt(c, file)
+		assert.True(t, ok, "%s is mounted", file)
+	}
+	grace := time.Duration(values["terminationGracePeriodSeconds"].(float64)) * time.Second
+	assert.Greater(t, grace, 2*duration(t, gw.Extensions.Delivery.ShutdownTimeout))
+	assert.Equal(t, float64(port(t, envDefault(gw.Extensions.Health.Endpoint))),
+		values["readinessProbe"].(map[string]any)["httpGet"].(map[string]any)["port"])
+}
