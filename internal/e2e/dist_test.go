@@ -10,10 +10,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
 
 	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension/ingestiontest"
 )
@@ -45,6 +47,8 @@ func TestDistArchiveOfTheHost(t *testing.T) {
 		assert.FileExists(t, filepath.Join(dir, "config", cfg))
 	}
 
+	t.Run("the GitHub action installs it", func(t *testing.T) { setupActionInstalls(t, out, version, name) })
+
 	ingest := ingestiontest.New(t)
 	step, err := pipelineStep()
 	require.NoError(t, err)
@@ -58,4 +62,50 @@ func TestDistArchiveOfTheHost(t *testing.T) {
 	output, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", output)
 	assertStepArrived(t, logEnvelopes(ingest.Envelopes(t)), trainingRun)
+}
+
+// setupActionInstalls runs the script of actions/setup/action.yml as a
+// runner would, with the release folder as its download site (file://):
+// it checks the archive against SHA256SUMS, unpacks it and puts it on the
+// job's PATH.
+func setupActionInstalls(t *testing.T, dist, version, name string) {
+	raw, err := os.ReadFile(filepath.Join(repoRoot, "actions", "setup", "action.yml"))
+	require.NoError(t, err)
+	var action struct {
+		Runs struct {
+			Using string `yaml:"using"`
+			Steps []struct {
+				Shell string `yaml:"shell"`
+				Run   string `yaml:"run"`
+			} `yaml:"steps"`
+		} `yaml:"runs"`
+	}
+	require.NoError(t, yaml.Unmarshal(raw, &action))
+	require.Equal(t, "composite", action.Runs.Using)
+	require.Len(t, action.Runs.Steps, 1)
+
+	site := t.TempDir()
+	release := filepath.Join(site, "v"+version)
+	require.NoError(t, os.MkdirAll(release, 0o755))
+	for _, f := range []string{name + ".tar.gz", "SHA256SUMS"} {
+		require.NoError(t, os.Link(filepath.Join(dist, f), filepath.Join(release, f)))
+	}
+	runner := map[string]string{"linux/amd64": "Linux/X64", "linux/arm64": "Linux/ARM64", "darwin/arm64": "macOS/ARM64"}[runtime.GOOS+"/"+runtime.GOARCH]
+	require.NotEmpty(t, runner, "a platform the action installs on")
+	runnerOS, runnerArch, _ := strings.Cut(runner, "/")
+	githubPath := filepath.Join(t.TempDir(), "GITHUB_PATH")
+	cmd := exec.Command(action.Runs.Steps[0].Shell, "-c", action.Runs.Steps[0].Run)
+	cmd.Env = append(os.Environ(),
+		"VERSION="+version,
+		"BASE_URL=file://"+site,
+		"RUNNER_OS_NAME="+runnerOS,
+		"RUNNER_ARCH_NAME="+runnerArch,
+		"RUNNER_TEMP="+t.TempDir(),
+		"GITHUB_PATH="+githubPath)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Contains(t, string(out), "runcontext-launch version "+version)
+	path, err := os.ReadFile(githubPath)
+	require.NoError(t, err)
+	assert.FileExists(t, filepath.Join(strings.TrimSpace(string(path)), "otelcol-runcontext"))
 }
