@@ -40,6 +40,7 @@ func TestGitHubActionsWorkflow(t *testing.T) {
 	readStrict(t, filepath.Join("..", "examples", "github-actions", "train.yml"), &wf)
 	require.Len(t, wf.Jobs, 1)
 	for _, job := range wf.Jobs {
+		assert.NotEmpty(t, wf.On, "the workflow's triggers")
 		assert.Equal(t, "${{ secrets.APPLICATIONINSIGHTS_CONNECTION_STRING }}", job.Env["APPLICATIONINSIGHTS_CONNECTION_STRING"])
 		installed, launched := false, 0
 		for _, step := range job.Steps {
