@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -150,4 +151,27 @@ func TestEntraIDCredentialMissingItsEnvironmentFailsStart(t *testing.T) {
 			assert.Contains(t, err.Error(), "entra_id.credential "+credential)
 		})
 	}
+}
+
+// Managed identity, built from the environment as in production (Azure
+// ML compute's MSI_ENDPOINT): MSAL caches its tokens for the whole
+// process, so only a claims request gets past the cache to a new token.
+func TestEntraIDManagedIdentityRefreshesPastItsCache(t *testing.T) {
+	k := newKeyless(t)
+	for _, kv := range k.authority.ManagedIdentityEnv() {
+		name, value, _ := strings.Cut(kv, "=")
+		t.Setenv(name, value)
+	}
+	cfg := fastRetries(t.TempDir())
+	cfg.EntraID.Credential = credentialManagedIdentity
+	s := startSpooled(t, cfg)
+
+	s.track(t, k.ingest.URL, "first")
+	require.Eventually(t, func() bool { return s.counter(t, "appinsights_delivery_items_delivered") == 1 }, 10*time.Second, 10*time.Millisecond)
+	k.authority.Revoke()
+	s.track(t, k.ingest.URL, "after-revoke")
+	require.Eventually(t, func() bool { return s.counter(t, "appinsights_delivery_items_delivered") == 2 }, 10*time.Second, 10*time.Millisecond)
+	assert.Equal(t, 1, k.ingest.Unauthorized())
+	assert.Len(t, k.authority.Issued(), 2, "one token, then one more past the cache")
+	k.assertNoTokenLeaked(t, s)
 }
