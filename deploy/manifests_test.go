@@ -51,34 +51,19 @@ func decodeStrict(t *testing.T, stream []byte) *objects {
 		}
 		var meta metav1.TypeMeta
 		require.NoError(t, yaml.Unmarshal([]byte(doc), &meta))
-		into := func(v any) {
-			require.NoError(t, yaml.UnmarshalStrict([]byte(doc), v), "%s:\n%s", meta.Kind, doc)
-		}
 		switch meta.APIVersion + "/" + meta.Kind {
 		case "apps/v1/StatefulSet":
-			o := &appsv1.StatefulSet{}
-			into(o)
-			objs.statefulSets = append(objs.statefulSets, o)
+			objs.statefulSets = append(objs.statefulSets, strictly[appsv1.StatefulSet](t, doc))
 		case "v1/Service":
-			o := &corev1.Service{}
-			into(o)
-			objs.services = append(objs.services, o)
+			objs.services = append(objs.services, strictly[corev1.Service](t, doc))
 		case "v1/ServiceAccount":
-			o := &corev1.ServiceAccount{}
-			into(o)
-			objs.accounts = append(objs.accounts, o)
+			objs.accounts = append(objs.accounts, strictly[corev1.ServiceAccount](t, doc))
 		case "policy/v1/PodDisruptionBudget":
-			o := &policyv1.PodDisruptionBudget{}
-			into(o)
-			objs.budgets = append(objs.budgets, o)
+			objs.budgets = append(objs.budgets, strictly[policyv1.PodDisruptionBudget](t, doc))
 		case "autoscaling/v2/HorizontalPodAutoscaler":
-			o := &autoscalingv2.HorizontalPodAutoscaler{}
-			into(o)
-			objs.autoscalers = append(objs.autoscalers, o)
+			objs.autoscalers = append(objs.autoscalers, strictly[autoscalingv2.HorizontalPodAutoscaler](t, doc))
 		case "batch/v1/Job":
-			o := &batchv1.Job{}
-			into(o)
-			objs.jobs = append(objs.jobs, o)
+			objs.jobs = append(objs.jobs, strictly[batchv1.Job](t, doc))
 		default:
 			require.NotContains(t, []string{"v1", "apps/v1", "batch/v1", "policy/v1", "autoscaling/v2"}, meta.APIVersion,
 				"a built-in kind the test does not decode: %s", meta.Kind)
@@ -88,6 +73,14 @@ func decodeStrict(t *testing.T, stream []byte) *objects {
 		}
 	}
 	return objs
+}
+
+// strictly decodes one document into T, failing on any field T lacks.
+func strictly[T any](t *testing.T, doc string) *T {
+	t.Helper()
+	v := new(T)
+	require.NoError(t, yaml.UnmarshalStrict([]byte(doc), v), "%T:\n%s", v, doc)
+	return v
 }
 
 // kustomize renders a kustomization with the kubectl of the machine.

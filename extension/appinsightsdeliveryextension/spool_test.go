@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -30,6 +29,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/entraidtest"
 	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/deadletter"
 	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/metadatatest"
 	"github.com/otelcol-runcontext/otelcol-runcontext/internal/trackprotocol"
@@ -653,23 +653,9 @@ func TestSpoolPassesOnRequestsWithOtherHeaders(t *testing.T) {
 	for _, entry := range s.logs.All() {
 		assert.NotContains(t, fmt.Sprint(entry.Message, entry.ContextMap()), "secret-value")
 	}
-	assertNoFileHolds(t, s.dir, "secret-value")
-}
-
-// assertNoFileHolds fails when any file under dir contains secret.
-func assertNoFileHolds(t *testing.T, dir, secret string) {
-	t.Helper()
-	require.NoError(t, filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		content, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		assert.NotContains(t, string(content), secret, path)
-		return nil
-	}))
+	holding, err := entraidtest.FilesHolding(s.dir, "secret-value")
+	require.NoError(t, err)
+	assert.Empty(t, holding, "the header's value is on disk")
 }
 
 // A request after shutdown began (the exporter's flush later than the

@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -165,17 +166,12 @@ func (a *Authority) serve(w http.ResponseWriter, r *http.Request) {
 
 func (a *Authority) token(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
-		w.WriteHeader(http.StatusBadRequest)
-		writeJSON(w, map[string]any{"error": "invalid_request", "error_description": err.Error()})
+		a.refuse(w, http.StatusBadRequest, "invalid_request", err.Error())
 		return
 	}
 	if r.PostForm.Get("grant_type") != "client_credentials" || r.PostForm.Get("client_id") != ClientID ||
 		r.PostForm.Get("client_secret") != ClientSecret || !slices.Contains(strings.Fields(r.PostForm.Get("scope")), Scope) {
-		a.mu.Lock()
-		a.refused++
-		a.mu.Unlock()
-		w.WriteHeader(http.StatusUnauthorized)
-		writeJSON(w, map[string]any{"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret, client or scope."})
+		a.refuse(w, http.StatusUnauthorized, "invalid_client", "AADSTS7000215: Invalid client secret, client or scope.")
 		return
 	}
 	writeJSON(w, map[string]any{"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": a.issue()})
@@ -186,11 +182,7 @@ func (a *Authority) serveManagedIdentity(w http.ResponseWriter, r *http.Request)
 	w.Header().Set("Content-Type", "application/json")
 	resource := strings.TrimSuffix(Scope, "/.default")
 	if r.Header.Get("secret") != ManagedIdentitySecret || r.URL.Query().Get("resource") != resource {
-		a.mu.Lock()
-		a.refused++
-		a.mu.Unlock()
-		w.WriteHeader(http.StatusBadRequest)
-		writeJSON(w, map[string]any{"error": "invalid_request", "error_description": "wrong secret or resource"})
+		a.refuse(w, http.StatusBadRequest, "invalid_request", "wrong secret or resource")
 		return
 	}
 	writeJSON(w, map[string]any{
@@ -199,6 +191,60 @@ func (a *Authority) serveManagedIdentity(w http.ResponseWriter, r *http.Request)
 		"resource":     resource,
 		"token_type":   "Bearer",
 	})
+}
+
+// refuse answers a token request with an OAuth error, and counts it.
+func (a *Authority) refuse(w http.ResponseWriter, status int, code, description string) {
+	a.mu.Lock()
+	a.refused++
+	a.mu.Unlock()
+	w.WriteHeader(status)
+	writeJSON(w, map[string]any{"error": code, "error_description": description})
+}
+
+// AssertNotLeaked fails when a token the authority issued is in a file
+// under dir, or in one of texts (a process's output, log lines).
+func (a *Authority) AssertNotLeaked(t testing.TB, dir string, texts ...string) {
+	t.Helper()
+	issued := a.Issued()
+	if len(issued) == 0 {
+		t.Error("no token was issued: nothing was signed")
+	}
+	for _, tok := range issued {
+		if dir != "" {
+			files, err := FilesHolding(dir, tok)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(files) > 0 {
+				t.Errorf("a token is on disk: %v", files)
+			}
+		}
+		for _, text := range texts {
+			if strings.Contains(text, tok) {
+				t.Errorf("a token is in the output: %.200s", text)
+			}
+		}
+	}
+}
+
+// FilesHolding lists the files under dir that contain secret.
+func FilesHolding(dir, secret string) ([]string, error) {
+	var holding []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		content, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if strings.Contains(string(content), secret) {
+			holding = append(holding, path)
+		}
+		return nil
+	})
+	return holding, err
 }
 
 func (a *Authority) issue() string {
