@@ -212,3 +212,40 @@ func TestGatewayWithoutItsSecretsDoesNotStart(t *testing.T) {
 		})
 	}
 }
+
+// The gateway's bounds on one request, as config/gateway.yaml sets them:
+// 8 MiB of HTTP body after decompression, 8 MiB gRPC messages. An
+// authenticated sender gets past the token, not past the bounds.
+func TestGatewayBoundsRequests(t *testing.T) {
+	ingest := ingestiontest.New(t)
+	c, secrets := startGateway(t, ingest)
+	httpsClient := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: secrets.caPool}}}
+	authorization := "Bearer " + secrets.token
+
+	bomb := gzipOf(64<<20, 0) // 64 MiB of zeros in 64 KiB
+	req, err := http.NewRequest(http.MethodPost, "https://"+c.httpAddr+"/v1/logs", bytes.NewReader(bomb))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-protobuf")
+	req.Header.Set("Content-Encoding", "gzip")
+	req.Header.Set("Authorization", authorization)
+	resp, err := httpsClient.Do(req)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "a body past 8 MiB once decompressed")
+
+	conn, err := grpc.NewClient(c.grpcAddr, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: secrets.caPool})),
+		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(64<<20)))
+	require.NoError(t, err)
+	defer conn.Close()
+	raw := wideRecord("too-wide", 600_000)
+	require.Greater(t, len(raw), 8<<20)
+	huge := plogotlp.NewExportRequest()
+	require.NoError(t, huge.UnmarshalProto(raw))
+	ctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(context.Background(), "authorization", authorization), time.Minute)
+	defer cancel()
+	_, err = plogotlp.NewGRPCClient(conn).Export(ctx, huge)
+	assert.Equal(t, codes.ResourceExhausted, status.Code(err), "a message past 8 MiB")
+
+	c.stop(t)
+	assert.Empty(t, logEnvelopes(ingest.Envelopes(t)))
+}
