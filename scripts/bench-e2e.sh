@@ -14,7 +14,9 @@
 # properties dominates the cost, see the profile). runcontext_spool is
 # runcontext with appinsights_delivery's disk spool on (config/azure.yaml's
 # default): its cost is fsync'ing each track request and delivering them
-# one at a time. Variants alternate over ROUNDS rounds, so that a noisy
+# one at a time. gateway_tls is runcontext_spool behind config/gateway.yaml's
+# front door: OTLP over TLS, each request's bearer token checked. Variants
+# alternate over ROUNDS rounds, so that a noisy
 # neighbour hits all of them alike; the report gives medians.
 #   make bench-e2e   (N=200000 ROUNDS=3 by default)
 set -euo pipefail
@@ -44,9 +46,20 @@ trap 'kill $ingest_pid 2>/dev/null || true' EXIT
 wait_ready "$out/ingestion.log"
 envelopes="$data/envelopes.jsonl"
 
-declare -A processors=([none]="[batch]" [step_sends_dims]="[batch]" [runcontext]="[runcontext, batch]" [transform]="[transform, batch]" [runcontext_spool]="[runcontext, batch]")
-variants="none step_sends_dims runcontext transform runcontext_spool"
-declare -A settings=([runcontext_spool]="extensions::appinsights_delivery::spool::directory=$out/spool")
+# The gateway's TLS certificate (for 127.0.0.1) and token.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=localhost \
+	-addext subjectAltName=IP:127.0.0.1 -keyout "$out/tls.key" -out "$out/tls.crt" 2>/dev/null
+token=$(openssl rand -hex 24)
+echo "$token" >"$out/token"
+
+declare -A processors=([none]="[batch]" [step_sends_dims]="[batch]" [runcontext]="[runcontext, batch]" [transform]="[transform, batch]" [runcontext_spool]="[runcontext, batch]" [gateway_tls]="[runcontext, batch]")
+variants="none step_sends_dims runcontext transform runcontext_spool gateway_tls"
+spool="extensions::appinsights_delivery::spool::directory=$out/spool"
+# Each variant's --set arguments, separated by spaces.
+declare -A settings=(
+	[runcontext_spool]="$spool"
+	[gateway_tls]="$spool receivers::otlp::protocols::grpc::tls::cert_file=$out/tls.crt receivers::otlp::protocols::grpc::tls::key_file=$out/tls.key receivers::otlp::protocols::grpc::auth::authenticator=bearertokenauth extensions::bearertokenauth::filename=$out/token service::extensions=[pprof,appinsights_delivery,bearertokenauth]"
+)
 run_context=(
 	--otlp-attributes 'cicd.pipeline.run.id="931024c2-3720-11ea-b247-c49deda841c1"'
 	--otlp-attributes 'cicd.pipeline.task.run.id="step-1"'
@@ -75,7 +88,11 @@ for round in $(seq 1 "$ROUNDS"); do
 		pprof_port=$(port)
 		log="$out/collector-$variant.log"
 		sets=(--set "service::pipelines::logs::processors=${processors[$variant]}")
-		[ -z "${settings[$variant]:-}" ] || sets+=(--set "${settings[$variant]}")
+		for setting in ${settings[$variant]:-}; do
+			sets+=(--set "$setting")
+		done
+		client=(--otlp-insecure)
+		[ "$variant" != gateway_tls ] || client=(--ca-cert "$out/tls.crt" --otlp-header "Authorization=\"Bearer $token\"")
 		rm -rf "$out/spool"
 		BENCH_OTLP_ENDPOINT="127.0.0.1:$otlp_port" BENCH_PPROF_ENDPOINT="127.0.0.1:$pprof_port" \
 			BENCH_INGESTION_ENDPOINT="127.0.0.1:$ingest_port" \
@@ -90,7 +107,7 @@ for round in $(seq 1 "$ROUNDS"); do
 			curl -s -o "$out/runcontext.cpu.pprof" "http://127.0.0.1:$pprof_port/debug/pprof/profile?seconds=4" &
 			profiler=$!
 		fi
-		bin/telemetrygen logs --otlp-insecure --otlp-endpoint "127.0.0.1:$otlp_port" \
+		bin/telemetrygen logs "${client[@]}" --otlp-endpoint "127.0.0.1:$otlp_port" \
 			--workers $WORKERS --logs $((N / WORKERS)) --rate 0 --severity-number 17 --severity-text ERROR \
 			"${run_context[@]}" ${extra[@]+"${extra[@]}"} >"$out/telemetrygen.log" 2>&1
 		want=$((before + N))
@@ -121,7 +138,7 @@ awk -F'\t' '
 	END {
 		printf "%-16s %10s %12s %13s %6s %18s\n", "variant", "records/s", "CPU s/M rec", "peak RSS MiB", "lost", "vs step_sends_dims"
 		base = median(rate["step_sends_dims"])
-		n = split("none step_sends_dims runcontext transform runcontext_spool", order, " ")
+		n = split("none step_sends_dims runcontext transform runcontext_spool gateway_tls", order, " ")
 		for (i = 1; i <= n; i++) { v = order[i]
 			printf "%-16s %10.0f %12.2f %13.0f %6d %+17.1f%%\n", v, median(rate[v]), median(cpu[v]), rss[v], lost[v], (median(rate[v]) / base - 1) * 100 }
 	}' "$results"
