@@ -6,7 +6,6 @@ package e2e
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"crypto/rand"
 	"fmt"
 	"io"
@@ -23,9 +22,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension/ingestion"
@@ -38,6 +35,9 @@ type campaign struct {
 	c         *collector
 	ingestURL string
 	envelopes string
+
+	// client waits long enough for the largest inputs.
+	client *http.Client
 
 	mu           sync.Mutex
 	acknowledged []string
@@ -74,26 +74,6 @@ func processExit(c *collector) error {
 	default:
 		return nil
 	}
-}
-
-// post sends body to url and returns the status, or the error.
-func post(url, contentType, encoding string, body io.Reader) (int, error) {
-	req, err := http.NewRequest(http.MethodPost, url, body)
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Content-Type", contentType)
-	if encoding != "" {
-		req.Header.Set("Content-Encoding", encoding)
-	}
-	client := &http.Client{Timeout: 2 * time.Minute}
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	_ = resp.Body.Close()
-	return resp.StatusCode, nil
 }
 
 func statusOutcome(status int, err error, want ...int) outcome {
@@ -141,7 +121,7 @@ func (cp *campaign) sendLogs(ld plog.Logs, ids []string) (int, error) {
 // postAcknowledged posts an OTLP/HTTP protobuf request holding the records
 // ids, which are acknowledged when the collector answers 200.
 func (cp *campaign) postAcknowledged(body []byte, ids ...string) (int, error) {
-	status, err := post("http://"+cp.c.httpAddr+"/v1/logs", "application/x-protobuf", "", bytes.NewReader(body))
+	status, err := post(cp.client, "http://"+cp.c.httpAddr+"/v1/logs", "application/x-protobuf", bytes.NewReader(body))
 	if err == nil && status == http.StatusOK {
 		cp.mu.Lock()
 		cp.acknowledged = append(cp.acknowledged, ids...)
@@ -246,7 +226,7 @@ func randomBytes(n int) []byte {
 // and peak memory (docs/security.md).
 func TestBadInputCampaign(t *testing.T) {
 	c, envelopes := localCollector(t)
-	cp := &campaign{c: c, envelopes: envelopes}
+	cp := &campaign{c: c, envelopes: envelopes, client: &http.Client{Timeout: 2 * time.Minute}}
 	// local.yaml's ingestion endpoint: the address localCollector chose.
 	for _, kv := range c.cmd.Env {
 		if v, ok := strings.CutPrefix(kv, "RUNCONTEXT_INGESTION_ENDPOINT="); ok {
@@ -258,21 +238,21 @@ func TestBadInputCampaign(t *testing.T) {
 
 	// OTLP/HTTP.
 	cp.try(t, "OTLP/HTTP: 64 KiB of random bytes as protobuf", func() outcome {
-		s, err := post(logsURL, "application/x-protobuf", "", bytes.NewReader(randomBytes(64<<10)))
+		s, err := post(cp.client, logsURL, "application/x-protobuf", bytes.NewReader(randomBytes(64<<10)))
 		return statusOutcome(s, err, http.StatusBadRequest)
 	})
 	cp.try(t, "OTLP/HTTP: truncated protobuf", func() outcome {
 		ld, _ := records("truncated", 100, 0)
 		body, _ := plogotlp.NewExportRequestFromLogs(ld).MarshalProto()
-		s, err := post(logsURL, "application/x-protobuf", "", bytes.NewReader(body[:len(body)/2]))
+		s, err := post(cp.client, logsURL, "application/x-protobuf", bytes.NewReader(body[:len(body)/2]))
 		return statusOutcome(s, err, http.StatusBadRequest)
 	})
 	cp.try(t, "OTLP/HTTP: malformed JSON", func() outcome {
-		s, err := post(logsURL, "application/json", "", strings.NewReader(`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":`))
+		s, err := post(cp.client, logsURL, "application/json", strings.NewReader(`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":`))
 		return statusOutcome(s, err, http.StatusBadRequest)
 	})
 	cp.try(t, "OTLP/HTTP: text/plain", func() outcome {
-		s, err := post(logsURL, "text/plain", "", strings.NewReader("hello"))
+		s, err := post(cp.client, logsURL, "text/plain", strings.NewReader("hello"))
 		return statusOutcome(s, err, http.StatusUnsupportedMediaType)
 	})
 	cp.try(t, "OTLP/HTTP: 100 000 attributes on one record (2 MB)", func() outcome {
@@ -281,20 +261,20 @@ func TestBadInputCampaign(t *testing.T) {
 	})
 	nested := deeplyNested(100_000)
 	cp.try(t, "OTLP/HTTP: body nested 100 000 deep, protobuf (1 MB)", func() outcome {
-		s, err := post(logsURL, "application/x-protobuf", "", bytes.NewReader(nested))
+		s, err := post(cp.client, logsURL, "application/x-protobuf", bytes.NewReader(nested))
 		return statusOutcome(s, err, http.StatusOK, http.StatusBadRequest)
 	})
 	cp.try(t, "OTLP/HTTP: body nested 100 000 deep, JSON (3.3 MB)", func() outcome {
-		s, err := post(logsURL, "application/json", "", bytes.NewReader(deeplyNestedJSON(100_000)))
+		s, err := post(cp.client, logsURL, "application/json", bytes.NewReader(deeplyNestedJSON(100_000)))
 		return statusOutcome(s, err, http.StatusOK, http.StatusBadRequest)
 	})
 	cp.try(t, "OTLP/HTTP: 25 MiB body (receiver's bound 20 MiB)", func() outcome {
-		s, err := post(logsURL, "application/x-protobuf", "", bytes.NewReader(make([]byte, 25<<20)))
+		s, err := post(cp.client, logsURL, "application/x-protobuf", bytes.NewReader(make([]byte, 25<<20)))
 		return statusOutcome(s, err, http.StatusBadRequest, http.StatusRequestEntityTooLarge)
 	})
 	otlpBomb := gzipOf(1<<30, 0) // built before the clock starts
 	cp.try(t, "OTLP/HTTP: gzip bomb, 1 GiB of zeros in 1 MB", func() outcome {
-		s, err := post(logsURL, "application/x-protobuf", "gzip", bytes.NewReader(otlpBomb))
+		s, err := post(cp.client, logsURL, "application/x-protobuf", bytes.NewReader(otlpBomb), "Content-Encoding", "gzip")
 		return statusOutcome(s, err, http.StatusBadRequest, http.StatusRequestEntityTooLarge)
 	})
 	cp.try(t, "OTLP/HTTP: flood, 8 senders × 3 s of 100-record requests", func() outcome {
@@ -320,15 +300,9 @@ func TestBadInputCampaign(t *testing.T) {
 	})
 
 	// OTLP/gRPC.
-	conn, err := grpc.NewClient(c.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(64<<20)))
-	require.NoError(t, err)
-	defer conn.Close()
+	conn := dialOTLP(t, c.grpcAddr, insecure.NewCredentials())
 	export := func(req plogotlp.ExportRequest) outcome {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		_, err := plogotlp.NewGRPCClient(conn).Export(ctx, req)
-		return outcome{answer: "gRPC " + status.Code(err).String()}
+		return outcome{answer: "gRPC " + exportLogs(conn, req, "").String()}
 	}
 	huge := plogotlp.NewExportRequest()
 	require.NoError(t, huge.UnmarshalProto(wideRecord("huge-grpc", 250_000)))
@@ -350,15 +324,15 @@ func TestBadInputCampaign(t *testing.T) {
 	// The local ingestion endpoint.
 	ingestionBomb := gzipOf(1<<30, '\n')
 	cp.try(t, "ingestion: gzip bomb, 1 GiB of newlines in 1 MB", func() outcome {
-		s, err := post(cp.ingestURL, "application/x-json-stream", "gzip", bytes.NewReader(ingestionBomb))
+		s, err := post(cp.client, cp.ingestURL, "application/x-json-stream", bytes.NewReader(ingestionBomb), "Content-Encoding", "gzip")
 		return statusOutcome(s, err, http.StatusRequestEntityTooLarge, http.StatusBadRequest)
 	})
 	cp.try(t, "ingestion: 80 MiB body", func() outcome {
-		s, err := post(cp.ingestURL, "application/x-json-stream", "", bytes.NewReader(bytes.Repeat([]byte("x"), 80<<20)))
+		s, err := post(cp.client, cp.ingestURL, "application/x-json-stream", bytes.NewReader(bytes.Repeat([]byte("x"), 80<<20)))
 		return statusOutcome(s, err, http.StatusRequestEntityTooLarge, http.StatusBadRequest)
 	})
 	cp.try(t, "ingestion: cross-site text/plain POST", func() outcome {
-		s, err := post(cp.ingestURL, "text/plain", "", strings.NewReader(`{"name":"x"}`))
+		s, err := post(cp.client, cp.ingestURL, "text/plain", strings.NewReader(`{"name":"x"}`))
 		return statusOutcome(s, err, http.StatusUnsupportedMediaType)
 	})
 	cp.try(t, "ingestion: 100 slow senders holding connections, then one real request", func() outcome {
@@ -382,7 +356,7 @@ func TestBadInputCampaign(t *testing.T) {
 		// open already, and stay served.
 		http.DefaultTransport.(*http.Transport).CloseIdleConnections()
 		start := time.Now()
-		s, err := post(cp.ingestURL, "application/x-json-stream", "", strings.NewReader("\n"))
+		s, err := post(cp.client, cp.ingestURL, "application/x-json-stream", strings.NewReader("\n"))
 		o := statusOutcome(s, err, http.StatusOK, http.StatusBadRequest)
 		o.answer += fmt.Sprintf(" after %s", time.Since(start).Round(time.Millisecond))
 		return o

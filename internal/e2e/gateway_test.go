@@ -5,7 +5,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -24,12 +23,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
 
 	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension/ingestiontest"
 )
@@ -134,32 +130,16 @@ func postLogs(t *testing.T, client *http.Client, url, authorization string) int 
 	t.Helper()
 	body, err := plogotlp.NewExportRequestFromLogs(oneLog("should not arrive")).MarshalProto()
 	require.NoError(t, err)
-	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	status, err := post(client, url, "application/x-protobuf", bytes.NewReader(body), "Authorization", authorization)
 	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/x-protobuf")
-	if authorization != "" {
-		req.Header.Set("Authorization", authorization)
-	}
-	resp, err := client.Do(req)
-	require.NoError(t, err)
-	require.NoError(t, resp.Body.Close())
-	return resp.StatusCode
+	return status
 }
 
-// exportLogsGRPC sends one OTLP/gRPC logs request and returns its status
-// code.
+// exportLogsGRPC sends one OTLP/gRPC logs request on a connection of its
+// own and returns its status code.
 func exportLogsGRPC(t *testing.T, addr string, creds credentials.TransportCredentials, authorization string) codes.Code {
 	t.Helper()
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds))
-	require.NoError(t, err)
-	defer conn.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if authorization != "" {
-		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", authorization)
-	}
-	_, err = plogotlp.NewGRPCClient(conn).Export(ctx, plogotlp.NewExportRequestFromLogs(oneLog("should not arrive")))
-	return status.Code(err)
+	return exportLogs(dialOTLP(t, addr, creds), plogotlp.NewExportRequestFromLogs(oneLog("should not arrive")), authorization)
 }
 
 // The gateway takes nothing without TLS and its token: plain HTTP and
@@ -223,28 +203,17 @@ func TestGatewayBoundsRequests(t *testing.T) {
 	authorization := "Bearer " + secrets.token
 
 	bomb := gzipOf(64<<20, 0) // 64 MiB of zeros in 64 KiB
-	req, err := http.NewRequest(http.MethodPost, "https://"+c.httpAddr+"/v1/logs", bytes.NewReader(bomb))
+	status, err := post(httpsClient, "https://"+c.httpAddr+"/v1/logs", "application/x-protobuf", bytes.NewReader(bomb),
+		"Content-Encoding", "gzip", "Authorization", authorization)
 	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/x-protobuf")
-	req.Header.Set("Content-Encoding", "gzip")
-	req.Header.Set("Authorization", authorization)
-	resp, err := httpsClient.Do(req)
-	require.NoError(t, err)
-	require.NoError(t, resp.Body.Close())
-	assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "a body past 8 MiB once decompressed")
+	assert.Equal(t, http.StatusBadRequest, status, "a body past 8 MiB once decompressed")
 
-	conn, err := grpc.NewClient(c.grpcAddr, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: secrets.caPool})),
-		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(64<<20)))
-	require.NoError(t, err)
-	defer conn.Close()
 	raw := wideRecord("too-wide", 600_000)
 	require.Greater(t, len(raw), 8<<20)
 	huge := plogotlp.NewExportRequest()
 	require.NoError(t, huge.UnmarshalProto(raw))
-	ctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(context.Background(), "authorization", authorization), time.Minute)
-	defer cancel()
-	_, err = plogotlp.NewGRPCClient(conn).Export(ctx, huge)
-	assert.Equal(t, codes.ResourceExhausted, status.Code(err), "a message past 8 MiB")
+	conn := dialOTLP(t, c.grpcAddr, credentials.NewTLS(&tls.Config{RootCAs: secrets.caPool}))
+	assert.Equal(t, codes.ResourceExhausted, exportLogs(conn, huge, authorization), "a message past 8 MiB")
 
 	c.stop(t)
 	assert.Empty(t, logEnvelopes(ingest.Envelopes(t)))
