@@ -50,18 +50,19 @@ func (in *intake) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	ctx := req.Context()
 	e.telemetry.AppinsightsDeliveryItemsReceived.Add(ctx, int64(n))
+	unspooled := unspooledHeaders(req.Header)
 	switch {
 	case e.intakeClosed.Load():
 		// Later than the shutdown's quiet period: ApplicationInsights-Go
 		// still gets its own retries.
 		e.logger.Warn("A track request arrived after shutdown began; sending it on without the spool", zap.Int("items", n))
 		return in.sendAround(req, body, n, reasonShutdown)
-	case len(unspooledHeaders(req.Header)) > 0:
+	case len(unspooled) > 0:
 		// The exporter's auth: or headers: set these; written to disk they
 		// would be secrets at rest, and a token stale when sent again.
 		in.warnHeaders.Do(func() {
 			e.logger.Warn("Track requests carry headers the spool does not write (the exporter's auth: or headers:); they are sent on without the spool. Use appinsights_delivery's entra_id to sign spooled requests",
-				zap.Strings("headers", unspooledHeaders(req.Header)))
+				zap.Strings("headers", unspooled))
 		})
 		return in.sendAround(req, body, n, reasonHeaders)
 	case decodeErr != nil:
