@@ -3,8 +3,8 @@
 # with the shipped configurations, for each platform, and SHA256SUMS.
 #   DIST_PLATFORMS  os/arch list (default: the four released ones)
 #   DIST_DIR        output folder (default: dist)
-# The version is builder-config.yaml's dist.version: the builder stamps it
-# into the collector (--version), -X into the launcher.
+# The binaries are scripts/build-static.sh's, versioned from
+# builder-config.yaml's dist.version.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PLATFORMS=${DIST_PLATFORMS:-linux/amd64 linux/arm64 darwin/arm64 windows/amd64}
@@ -21,13 +21,8 @@ for platform in $PLATFORMS; do
 	name="otelcol-runcontext_${VERSION}_${os}_${arch}"
 	dir="$work/$name"
 	mkdir -p "$dir/config"
-	ext=""
-	[ "$os" = windows ] && ext=".exe"
 	echo "building $name" >&2
-	CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -trimpath -ldflags "-s -w" \
-		-o "$dir/otelcol-runcontext$ext" ./cmd/otelcol-runcontext
-	CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -trimpath -ldflags "-s -w -X main.version=$VERSION" \
-		-o "$dir/runcontext-launch$ext" ./cmd/runcontext-launch
+	scripts/build-static.sh "$os" "$arch" "$dir"
 	cp config/*.yaml "$dir/config/"
 	cp README.md "$dir/"
 	if [ "$os" = windows ]; then

@@ -12,9 +12,7 @@ engine=$(scripts/container-engine.sh)
 
 ctx=$(mktemp -d)
 trap 'rm -rf "$ctx"' EXIT
-export CGO_ENABLED=0 GOOS=linux
-go build -trimpath -ldflags "-s -w" -o "$ctx/otelcol-runcontext" ./cmd/otelcol-runcontext
-go build -trimpath -ldflags "-s -w -X main.version=$VERSION" -o "$ctx/runcontext-launch" ./cmd/runcontext-launch
+scripts/build-static.sh linux "$(go env GOARCH)" "$ctx"
 cp config/*.yaml "$ctx/"
 cp /etc/ssl/certs/ca-certificates.crt "$ctx/"
 echo 'otelcol:x:10001:10001:otelcol-runcontext:/var/lib/otelcol-runcontext:/sbin/nologin' >"$ctx/passwd"
