@@ -104,12 +104,12 @@ func (c EntraIDConfig) newCredential() (azcore.TokenCredential, error) {
 // before it expires; a refresh asks past that cache.
 type tokenSource struct {
 	credential azcore.TokenCredential
-	scope      string
+	// request asks for a token of the configured scope, built once.
+	request policy.TokenRequestOptions
 	// claimsRefresh: a refresh asks for a token issued from now on, a
 	// claims request every credential but the Azure CLI's answers with a
 	// new token rather than its cached one.
 	claimsRefresh bool
-	now           func() time.Time
 
 	mu          sync.Mutex // one refresh at a time
 	refreshedAt time.Time
@@ -126,15 +126,14 @@ func newTokenSource(cfg EntraIDConfig, newCredential func() (azcore.TokenCredent
 	}
 	return &tokenSource{
 		credential:    cred,
-		scope:         cfg.Scope,
+		request:       policy.TokenRequestOptions{Scopes: []string{cfg.Scope}},
 		claimsRefresh: cfg.Credential != credentialAzureCLI,
-		now:           time.Now,
 	}, nil
 }
 
 // token is the credential's current token.
 func (s *tokenSource) token(ctx context.Context) (string, error) {
-	tok, err := s.credential.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{s.scope}})
+	tok, err := s.credential.GetToken(ctx, s.request)
 	if err != nil {
 		return "", fmt.Errorf("could not get an Entra ID token: %w", err)
 	}
@@ -147,7 +146,7 @@ func (s *tokenSource) token(ctx context.Context) (string, error) {
 func (s *tokenSource) refresh(ctx context.Context, refusedTaken time.Time) (string, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.now()
+	now := time.Now()
 	if s.refreshedAt.After(refusedTaken) {
 		// Another request refreshed since: the cache holds the new token.
 		tok, err := s.token(ctx)
@@ -157,7 +156,7 @@ func (s *tokenSource) refresh(ctx context.Context, refusedTaken time.Time) (stri
 		return "", false, nil
 	}
 	s.refreshedAt = now
-	opts := policy.TokenRequestOptions{Scopes: []string{s.scope}}
+	opts := s.request
 	if s.claimsRefresh {
 		opts.Claims = fmt.Sprintf(`{"access_token":{"nbf":{"essential":true,"value":"%d"}}}`, now.Unix())
 	}
@@ -185,7 +184,7 @@ func (s *signer) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	taken := s.tokens.now()
+	taken := time.Now()
 	tok, err := s.tokens.token(req.Context())
 	if err != nil {
 		return nil, err
