@@ -6,6 +6,7 @@ package appinsightsdeliveryextension // import "github.com/otelcol-runcontext/ot
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -23,6 +24,17 @@ type trackAnswer struct {
 	retryAfter time.Duration // 0 when absent
 	parsed     bool          // whether the body was ingestion's JSON
 	body       trackprotocol.Response
+}
+
+// maxAnswer bounds how much of an answer is read: ingestion's are small,
+// and a proxy's error page must not fill the memory.
+const maxAnswer = 4 << 20
+
+// readAnswerBody reads and closes an answer's body, at most maxAnswer of
+// it.
+func readAnswerBody(resp *http.Response) ([]byte, error) {
+	defer resp.Body.Close()
+	return io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 }
 
 func readAnswer(status int, header http.Header, body []byte, now time.Time) trackAnswer {

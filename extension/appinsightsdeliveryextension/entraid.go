@@ -60,6 +60,36 @@ type EntraIDConfig struct {
 
 func (c EntraIDConfig) enabled() bool { return c.Credential != "" }
 
+// identity names the identity the credential signs in as, for messages.
+func (c EntraIDConfig) identity() string {
+	switch {
+	case c.ClientID != "":
+		return "client_id " + c.ClientID
+	case c.Credential == credentialManagedIdentity:
+		return "the system-assigned identity"
+	case c.Credential == credentialAzureCLI:
+		return "whoever az login signed in"
+	default:
+		return "AZURE_CLIENT_ID"
+	}
+}
+
+// tokenError is a token that could not be had, or refreshed: no request
+// reached ingestion, so it is the identity to check, not the network.
+type tokenError struct {
+	refresh bool
+	err     error
+}
+
+func (e *tokenError) Error() string {
+	if e.refresh {
+		return "could not refresh the Entra ID token: " + e.err.Error()
+	}
+	return "could not get an Entra ID token: " + e.err.Error()
+}
+
+func (e *tokenError) Unwrap() error { return e.err }
+
 func (c EntraIDConfig) validate() []error {
 	var errs []error
 	switch c.Credential {
@@ -135,7 +165,7 @@ func newTokenSource(cfg EntraIDConfig, newCredential func() (azcore.TokenCredent
 func (s *tokenSource) token(ctx context.Context) (string, error) {
 	tok, err := s.credential.GetToken(ctx, s.request)
 	if err != nil {
-		return "", fmt.Errorf("could not get an Entra ID token: %w", err)
+		return "", &tokenError{err: err}
 	}
 	return tok.Token, nil
 }
@@ -162,7 +192,7 @@ func (s *tokenSource) refresh(ctx context.Context, refusedTaken time.Time) (stri
 	}
 	tok, err := s.credential.GetToken(ctx, opts)
 	if err != nil {
-		return "", false, fmt.Errorf("could not refresh the Entra ID token: %w", err)
+		return "", false, &tokenError{refresh: true, err: err}
 	}
 	return tok.Token, true, nil
 }

@@ -28,11 +28,15 @@ type deliveryExtension struct {
 	cfg       *Config
 	logger    *zap.Logger
 	telemetry *metadata.TelemetryBuilder
+	ledger    ledger
 	activity  *trackprotocol.Activity
 	// newCredential builds the Entra ID credential entra_id names.
 	newCredential func() (azcore.TokenCredential, error)
 	// tokens signs requests with Entra ID tokens; nil signs nothing.
 	tokens *tokenSource
+	// spoolOptions are how the spool is opened; tests give it a file
+	// system that fails.
+	spoolOptions []spool.Option
 
 	// With a spool only, from Start on.
 	spool        *spool.Spool
@@ -50,6 +54,7 @@ func newDeliveryExtension(cfg *Config, set component.TelemetrySettings) (*delive
 		return nil, err
 	}
 	e.telemetry = tb
+	e.ledger = ledger{tb: tb}
 	err = errors.Join(
 		tb.RegisterAppinsightsDeliverySpoolBytesCallback(func(_ context.Context, o metric.Int64Observer) error {
 			o.Observe(e.stats().Bytes)
@@ -99,7 +104,7 @@ func (e *deliveryExtension) Start(context.Context, component.Host) error {
 	if !e.cfg.Spool.enabled() {
 		return nil
 	}
-	s, quarantined, err := spool.Open(e.cfg.Spool.Directory, e.cfg.Spool.MaxBytes)
+	s, quarantined, err := spool.Open(e.cfg.Spool.Directory, e.cfg.Spool.MaxBytes, e.spoolOptions...)
 	if err != nil {
 		return fmt.Errorf("spool %q: %w", e.cfg.Spool.Directory, err)
 	}
@@ -118,7 +123,7 @@ func (e *deliveryExtension) Start(context.Context, component.Host) error {
 	}
 	e.spool = s
 	e.openSpool.Store(s)
-	e.deliverer = newDeliverer(e.cfg.Spool, e.tokens != nil, s, dead, e.logger, e.telemetry)
+	e.deliverer = newDeliverer(e.cfg.Spool, e.cfg.EntraID, s, dead, e.logger, e.ledger)
 	ctx, cancel := context.WithCancel(context.Background())
 	e.stopDelivery = cancel
 	e.delivered = make(chan struct{})

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,7 +50,7 @@ func (in *intake) RoundTrip(req *http.Request) (*http.Response, error) {
 		return in.next.RoundTrip(withBody(req, body))
 	}
 	ctx := req.Context()
-	e.telemetry.AppinsightsDeliveryItemsReceived.Add(ctx, int64(n))
+	e.ledger.received(ctx, n)
 	unspooled := unspooledHeaders(req.Header)
 	switch {
 	case e.intakeClosed.Load():
@@ -71,7 +72,7 @@ func (in *intake) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	_, evicted, err := e.spool.Put(req.URL.String(), spooledHeaders(req.Header), body, n, time.Now())
 	if evictedItems := itemsOf(evicted); evictedItems > 0 {
-		e.deliverer.dropped(ctx, evictedItems, reasonSpoolFull)
+		e.ledger.dropped(ctx, evictedItems, reasonSpoolFull)
 		e.logger.Error("The spool is full: dropped its oldest telemetry to take new telemetry",
 			zap.Int("items", evictedItems), zap.Int64("max_bytes", e.cfg.Spool.MaxBytes))
 	}
@@ -83,14 +84,14 @@ func (in *intake) RoundTrip(req *http.Request) (*http.Response, error) {
 		e.logger.Error(msg, zap.Error(err))
 		return in.sendAround(req, body, n, reason)
 	}
-	e.telemetry.AppinsightsDeliveryItemsSpooled.Add(ctx, int64(n))
+	e.ledger.spooled(ctx, n)
 	return acceptedAll(req, n), nil
 }
 
 // sendAround sends a request on without the spool, and counts it as
 // passed through.
 func (in *intake) sendAround(req *http.Request, body []byte, items int, reason string) (*http.Response, error) {
-	in.ext.telemetry.AppinsightsDeliveryItemsPassedThrough.Add(req.Context(), int64(items), withReason(reason))
+	in.ext.ledger.passedThrough(req.Context(), items, reason)
 	return in.next.RoundTrip(withBody(req, body))
 }
 
@@ -99,8 +100,32 @@ func (in *intake) sendAround(req *http.Request, body []byte, items int, reason s
 // secret.
 var spoolHeaderAllowList = []string{"Content-Type", "Content-Encoding", "User-Agent"}
 
-// transportHeaders are computed again for every request sent.
-var transportHeaders = []string{"Accept-Encoding", "Content-Length", "Connection", "Keep-Alive", "Transfer-Encoding", "Te", "Trailer", "Upgrade"}
+// attemptHeaders belong to one attempt, not to the request: the
+// transport computes them again (Content-Length, ...), or they carry the
+// trace context of the exporter's span, which the collector's own tracing
+// adds to every request (traceparent and the other propagators' headers)
+// and which an attempt days later is no part of. The spool drops them,
+// and they never decide whether a request is spooled.
+var attemptHeaders = []string{
+	"Accept-Encoding", "Content-Length", "Connection", "Keep-Alive", "Transfer-Encoding", "Te", "Trailer", "Upgrade",
+	"Traceparent", "Tracestate", "Baggage", "B3", "Uber-Trace-Id", "X-Amzn-Trace-Id",
+}
+
+// attemptHeaderPrefixes are the trace-context headers that come in
+// families: b3 multi, Jaeger's baggage, OpenTracing's.
+var attemptHeaderPrefixes = []string{"X-B3-", "Uberctx-", "Ot-Tracer-", "Ot-Baggage-"}
+
+func isAttemptHeader(k string) bool {
+	if slices.Contains(attemptHeaders, k) {
+		return true
+	}
+	for _, p := range attemptHeaderPrefixes {
+		if strings.HasPrefix(k, p) {
+			return true
+		}
+	}
+	return false
+}
 
 // spooledHeaders are the request's headers the spool keeps.
 func spooledHeaders(h http.Header) http.Header {
@@ -119,7 +144,7 @@ func spooledHeaders(h http.Header) http.Header {
 func unspooledHeaders(h http.Header) []string {
 	var names []string
 	for k := range h {
-		if !slices.Contains(spoolHeaderAllowList, k) && !slices.Contains(transportHeaders, k) {
+		if !slices.Contains(spoolHeaderAllowList, k) && !isAttemptHeader(http.CanonicalHeaderKey(k)) {
 			names = append(names, k)
 		}
 	}
@@ -145,10 +170,10 @@ func withBody(req *http.Request, body []byte) *http.Request {
 	return r
 }
 
-func itemsOf(batches []spool.Batch) int {
+func itemsOf(batches []*spool.Batch) int {
 	n := 0
 	for _, b := range batches {
-		n += b.Items
+		n += b.Unsettled()
 	}
 	return n
 }

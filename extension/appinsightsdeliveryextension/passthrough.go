@@ -33,8 +33,7 @@ func (p *passThrough) RoundTrip(req *http.Request) (*http.Response, error) {
 	if resp.StatusCode == http.StatusOK {
 		return resp, nil
 	}
-	body, readErr := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
+	body, readErr := readAnswerBody(resp)
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	if readErr != nil {
 		p.logger.Error("Could not read Application Insights' answer", zap.Int("status", resp.StatusCode), zap.Error(readErr))

@@ -534,19 +534,6 @@ func TestSpoolFollowsRedirects(t *testing.T) {
 	assertOnce(t, waitReceived(t, ingest, sent), sent)
 }
 
-func TestBackoffDoublesUpToMaxWithJitter(t *testing.T) {
-	d := &deliverer{cfg: SpoolConfig{InitialInterval: time.Second, MaxInterval: time.Minute}}
-	for n, want := range map[int]time.Duration{1: time.Second, 2: 2 * time.Second, 4: 8 * time.Second, 7: time.Minute, 1000: time.Minute} {
-		for range 20 {
-			got := d.backoff(n)
-			assert.GreaterOrEqual(t, got, want*8/10, "failure %d", n)
-			assert.LessOrEqual(t, got, want*12/10, "failure %d", n)
-		}
-	}
-	huge := &deliverer{cfg: SpoolConfig{InitialInterval: time.Hour, MaxInterval: 24 * time.Hour}}
-	assert.Positive(t, huge.backoff(100), "no overflow")
-}
-
 // A 206 that does not say which items failed: everything is sent again,
 // duplicates rather than losses.
 func TestSpoolResendsAPartialSuccessWithoutItemErrors(t *testing.T) {

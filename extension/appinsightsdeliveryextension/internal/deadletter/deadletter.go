@@ -5,7 +5,8 @@
 // never take, so that an operator can see why and send them again: JSON
 // lines, one item a line, with the reason, the status and the time, in
 // files of a bounded folder. When the folder would grow past its bound,
-// its oldest file goes.
+// its oldest file goes, and Add says how many records went with it, so
+// that no dead letter is lost uncounted.
 package deadletter // import "github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/deadletter"
 
 import (
@@ -54,6 +55,9 @@ type Folder struct {
 	size    int64 // of current
 	files   []string
 	total   int64
+	// records counts the records of the files written by this process;
+	// a file from an earlier one is counted when it is evicted.
+	records map[string]int
 }
 
 // Open opens or creates the folder, bounded to maxBytes.
@@ -68,7 +72,7 @@ func Open(dir string, maxBytes int64) (*Folder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read dead-letter folder: %w", err)
 	}
-	f := &Folder{dir: dir, maxBytes: maxBytes, fileBytes: max(min(maxBytes/4, 16<<20), 1)}
+	f := &Folder{dir: dir, maxBytes: maxBytes, fileBytes: max(min(maxBytes/4, 16<<20), 1), records: map[string]int{}}
 	for _, e := range entries {
 		if e.IsDir() || !strings.HasPrefix(e.Name(), filePrefix) || !strings.HasSuffix(e.Name(), fileSuffix) {
 			continue
@@ -87,8 +91,10 @@ func Open(dir string, maxBytes int64) (*Folder, error) {
 // Dir is the folder's path.
 func (f *Folder) Dir() string { return f.dir }
 
-// Add appends records, synced to disk.
-func (f *Folder) Add(records []Record) error {
+// Add appends records, synced to disk. To stay within its bound the
+// folder deletes its oldest files first; evicted is how many records they
+// held.
+func (f *Folder) Add(records []Record) (evicted int, err error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -97,7 +103,7 @@ func (f *Folder) Add(records []Record) error {
 			r.Raw, r.Item = string(r.Item), nil
 		}
 		if err := enc.Encode(r); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	f.mu.Lock()
@@ -107,19 +113,12 @@ func (f *Folder) Add(records []Record) error {
 		f.size = 0
 		f.files = append(f.files, f.current)
 	}
-	// Keep the folder within its bound: the oldest files go first.
 	for f.total+int64(buf.Len()) > f.maxBytes && len(f.files) > 1 {
-		oldest := f.files[0]
-		info, err := os.Stat(filepath.Join(f.dir, oldest))
-		if err == nil {
-			f.total -= info.Size()
-		}
-		_ = os.Remove(filepath.Join(f.dir, oldest))
-		f.files = f.files[1:]
+		evicted += f.evictOldest()
 	}
 	file, err := os.OpenFile(filepath.Join(f.dir, f.current), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		return fmt.Errorf("write dead letters: %w", err)
+		return evicted, fmt.Errorf("write dead letters: %w", err)
 	}
 	_, err = file.Write(buf.Bytes())
 	if err == nil {
@@ -129,11 +128,32 @@ func (f *Folder) Add(records []Record) error {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("write dead letters: %w", err)
+		return evicted, fmt.Errorf("write dead letters: %w", err)
 	}
 	f.size += int64(buf.Len())
 	f.total += int64(buf.Len())
-	return nil
+	f.records[f.current] += len(records)
+	return evicted, nil
+}
+
+// evictOldest deletes the oldest file and returns how many records it
+// held; mu held.
+func (f *Folder) evictOldest() int {
+	oldest := filepath.Join(f.dir, f.files[0])
+	n, known := f.records[f.files[0]]
+	if !known {
+		// Written by an earlier process: one record a line.
+		if data, err := os.ReadFile(oldest); err == nil {
+			n = bytes.Count(data, []byte{'\n'})
+		}
+	}
+	if info, err := os.Stat(oldest); err == nil {
+		f.total -= info.Size()
+	}
+	_ = os.Remove(oldest)
+	delete(f.records, f.files[0])
+	f.files = f.files[1:]
+	return n
 }
 
 // Bytes is what the folder holds.

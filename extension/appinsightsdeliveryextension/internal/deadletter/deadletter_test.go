@@ -41,10 +41,11 @@ func TestRecordsAreJSONLines(t *testing.T) {
 	f, err := Open(dir, 1<<20)
 	require.NoError(t, err)
 	at := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-	require.NoError(t, f.Add([]Record{
+	_, err = f.Add([]Record{
 		{Time: at, Reason: "rejected", Status: 400, Message: "Invalid instrumentation key", Item: json.RawMessage(`{"name":"x","iKey":"k"}`)},
 		{Time: at, Reason: "too_large", Status: 413, Item: json.RawMessage("not json")},
-	}))
+	})
+	require.NoError(t, err)
 	got := read(t, dir)
 	require.Len(t, got, 2)
 	assert.JSONEq(t, `{"name":"x","iKey":"k"}`, string(got[0].Item), "the item as sent, ready to send again")
@@ -63,8 +64,11 @@ func TestFolderIsBounded(t *testing.T) {
 	f, err := Open(dir, maxBytes)
 	require.NoError(t, err)
 	item := json.RawMessage(`"` + strings.Repeat("x", 500) + `"`)
+	evicted := 0
 	for i := range 100 {
-		require.NoError(t, f.Add([]Record{{Time: time.Unix(int64(i), 0).UTC(), Reason: "rejected", Item: item}}))
+		n, err := f.Add([]Record{{Time: time.Unix(int64(i), 0).UTC(), Reason: "rejected", Item: item}})
+		require.NoError(t, err)
+		evicted += n
 	}
 	assert.LessOrEqual(t, f.Bytes(), int64(maxBytes))
 	var total int64
@@ -79,9 +83,18 @@ func TestFolderIsBounded(t *testing.T) {
 	got := read(t, dir)
 	require.NotEmpty(t, got)
 	assert.Equal(t, time.Unix(99, 0).UTC(), got[len(got)-1].Time, "the newest are kept")
+	assert.Equal(t, 100, evicted+len(got), "every record is kept or counted as evicted")
 
-	// A new process counts what is there.
+	// A new process counts what is there, and the records of the files it
+	// evicts, which it did not write.
 	again, err := Open(dir, maxBytes)
 	require.NoError(t, err)
 	assert.Equal(t, total, again.Bytes())
+	evicted = 0
+	for i := range 100 {
+		n, err := again.Add([]Record{{Time: time.Unix(int64(100+i), 0).UTC(), Reason: "rejected", Item: item}})
+		require.NoError(t, err)
+		evicted += n
+	}
+	assert.Equal(t, 100+len(got), evicted+len(read(t, dir)))
 }

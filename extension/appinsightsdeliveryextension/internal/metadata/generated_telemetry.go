@@ -28,6 +28,7 @@ type TelemetryBuilder struct {
 	meter                                 metric.Meter
 	mu                                    sync.Mutex
 	registrations                         []metric.Registration
+	AppinsightsDeliveryDeadLettersEvicted metric.Int64Counter
 	AppinsightsDeliveryItemsDeadLettered  metric.Int64Counter
 	AppinsightsDeliveryItemsDelivered     metric.Int64Counter
 	AppinsightsDeliveryItemsDropped       metric.Int64Counter
@@ -134,6 +135,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	}
 	builder.meter = Meter(settings)
 	var err, errs error
+	builder.AppinsightsDeliveryDeadLettersEvicted, err = builder.meter.Int64Counter(
+		"otelcol_appinsights_delivery_dead_letters_evicted",
+		metric.WithDescription("Dead-lettered telemetry items deleted to keep the dead-letter folder within its max_bytes, oldest file first; they were counted as dead-lettered before. [Development]"),
+		metric.WithUnit("{item}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.AppinsightsDeliveryItemsDeadLettered, err = builder.meter.Int64Counter(
 		"otelcol_appinsights_delivery_items_dead_lettered",
 		metric.WithDescription("Telemetry items moved to the dead-letter folder, by reason - rejected for good by Application Insights, too large for it, failing max_attempts times while others were delivered, or older than max_age. [Development]"),
@@ -154,7 +161,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.AppinsightsDeliveryItemsPassedThrough, err = builder.meter.Int64Counter(
 		"otelcol_appinsights_delivery_items_passed_through",
-		metric.WithDescription("Telemetry items sent on without the spool, by reason - signed by an auth extension, unreadable (counted as one), too large for the spool, a failed write, or after shutdown began. ApplicationInsights-Go's in-memory retries are all they get. [Development]"),
+		metric.WithDescription("Telemetry items sent on without the spool, by reason - carrying headers the spool does not write (the exporter's auth or headers), unreadable (counted as one), too large for the spool, a failed write, or after shutdown began. ApplicationInsights-Go's in-memory retries are all they get. [Development]"),
 		metric.WithUnit("{item}"),
 	)
 	errs = errors.Join(errs, err)

@@ -21,6 +21,22 @@ func NewSettings(tt *componenttest.Telemetry) extension.Settings {
 	return set
 }
 
+func AssertEqualAppinsightsDeliveryDeadLettersEvicted(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_appinsights_delivery_dead_letters_evicted",
+		Description: "Dead-lettered telemetry items deleted to keep the dead-letter folder within its max_bytes, oldest file first; they were counted as dead-lettered before. [Development]",
+		Unit:        "{item}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_appinsights_delivery_dead_letters_evicted")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
 func AssertEqualAppinsightsDeliveryItemsDeadLettered(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_appinsights_delivery_items_dead_lettered",
@@ -72,7 +88,7 @@ func AssertEqualAppinsightsDeliveryItemsDropped(t *testing.T, tt *componenttest.
 func AssertEqualAppinsightsDeliveryItemsPassedThrough(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_appinsights_delivery_items_passed_through",
-		Description: "Telemetry items sent on without the spool, by reason - signed by an auth extension, unreadable (counted as one), too large for the spool, a failed write, or after shutdown began. ApplicationInsights-Go's in-memory retries are all they get. [Development]",
+		Description: "Telemetry items sent on without the spool, by reason - carrying headers the spool does not write (the exporter's auth or headers), unreadable (counted as one), too large for the spool, a failed write, or after shutdown began. ApplicationInsights-Go's in-memory retries are all they get. [Development]",
 		Unit:        "{item}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,

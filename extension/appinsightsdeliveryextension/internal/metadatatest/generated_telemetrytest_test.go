@@ -32,6 +32,7 @@ func TestSetupTelemetry(t *testing.T) {
 		observer.Observe(1)
 		return nil
 	}))
+	tb.AppinsightsDeliveryDeadLettersEvicted.Add(context.Background(), 1)
 	tb.AppinsightsDeliveryItemsDeadLettered.Add(context.Background(), 1)
 	tb.AppinsightsDeliveryItemsDelivered.Add(context.Background(), 1)
 	tb.AppinsightsDeliveryItemsDropped.Add(context.Background(), 1)
@@ -39,6 +40,9 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.AppinsightsDeliveryItemsReceived.Add(context.Background(), 1)
 	tb.AppinsightsDeliveryItemsRetried.Add(context.Background(), 1)
 	tb.AppinsightsDeliveryItemsSpooled.Add(context.Background(), 1)
+	AssertEqualAppinsightsDeliveryDeadLettersEvicted(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualAppinsightsDeliveryItemsDeadLettered(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())

@@ -4,6 +4,7 @@
 package spool
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -27,6 +28,15 @@ var gzipHeader = http.Header{"Content-Encoding": {"gzip"}, "X-Tenant": {"tenant-
 func open(t *testing.T, dir string, maxBytes int64) *Spool {
 	t.Helper()
 	s, quarantined, err := Open(dir, maxBytes)
+	require.NoError(t, err)
+	require.Empty(t, quarantined)
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func openWith(t *testing.T, dir string, maxBytes int64, fs FileSystem) *Spool {
+	t.Helper()
+	s, quarantined, err := Open(dir, maxBytes, WithFileSystem(fs))
 	require.NoError(t, err)
 	require.Empty(t, quarantined)
 	t.Cleanup(func() { _ = s.Close() })
@@ -171,16 +181,16 @@ func TestPutEvictsOldestButNeverAClaimedOne(t *testing.T) {
 
 func TestPutMakesRoomOnceWhenTheDiskIsFull(t *testing.T) {
 	t.Parallel()
-	s := open(t, t.TempDir(), 1<<20)
+	fs := &faultFS{}
+	s := openWith(t, t.TempDir(), 1<<20, fs)
 	first := put(t, s, "old", 1, t0)
 	full := true
-	write := s.writeFile
-	s.writeFile = func(path string, data ...[]byte) error {
+	fs.write = func(string) error {
 		if full {
 			full = false
 			return fmt.Errorf("write spool file: %w", syscall.ENOSPC)
 		}
-		return write(path, data...)
+		return nil
 	}
 	b, evicted, err := s.Put(url, gzipHeader, []byte("new"), 1, t0)
 	require.NoError(t, err)
@@ -188,12 +198,32 @@ func TestPutMakesRoomOnceWhenTheDiskIsFull(t *testing.T) {
 	assert.Equal(t, first.Seq, evicted[0].Seq)
 	claimed, _ := claim(t, s, "new")
 	assert.Same(t, b, claimed)
+	assert.Equal(t, Stats{Bytes: blockSize, Items: 1, Requests: 1, Oldest: t0}, s.Stats())
 
 	// Still full after making room: the error reaches the caller, who
 	// sends the request on without the spool.
-	s.writeFile = func(string, ...[]byte) error { return fmt.Errorf("write spool file: %w", syscall.ENOSPC) }
+	fs.write = func(string) error { return fmt.Errorf("write spool file: %w", syscall.ENOSPC) }
 	_, _, err = s.Put(url, gzipHeader, []byte("newer"), 1, t0)
 	require.ErrorIs(t, err, syscall.ENOSPC)
+	assert.Equal(t, Stats{Bytes: blockSize, Items: 1, Requests: 1, Oldest: t0}, s.Stats(), "a failed write reserves nothing")
+}
+
+// A write that fails after its file reached the folder (on Windows, a
+// folder sync that fails after the rename) must not have its number used
+// again: the next request would overwrite that file.
+func TestAFailedWriteNeverReusesItsNumber(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	fs := &faultFS{}
+	s := openWith(t, dir, 1<<20, fs)
+	fs.afterWrite = func(string) error { return errors.New("sync spool folder: Access is denied") }
+	_, _, err := s.Put(url, gzipHeader, []byte("orphan"), 1, t0)
+	require.Error(t, err)
+	fs.afterWrite = nil
+	b := put(t, s, "next", 1, t0)
+	data, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("%020d.track", b.Seq-1)))
+	require.NoError(t, err)
+	assert.True(t, strings.HasSuffix(string(data), "orphan"), "the earlier file is not overwritten")
 }
 
 func TestClaimSkipsClaimedAndBackingOffBatches(t *testing.T) {
@@ -239,20 +269,22 @@ func TestReplaceAndSplitKeepPlaceAndAge(t *testing.T) {
 	assert.Equal(t, int64(4), s.Stats().Items)
 
 	require.NoError(t, s.Close())
-	// After a restart the second part comes after what followed it: order
-	// is by file name, and delivery does not promise it.
+	// After a restart the parts come first, in their place: order is by
+	// age, and the age bound and the oldest age see them.
 	s2 := open(t, dir, 1<<20)
-	ages := map[string]time.Time{}
-	for range 3 {
-		b, _, _ := s2.Claim(t0)
-		require.NotNil(t, b)
-		req, err := s2.Read(b)
-		require.NoError(t, err)
-		ages[string(req.Body)] = b.Created
+	assert.Equal(t, t0, s2.Stats().Oldest)
+	assert.Len(t, s2.ClaimCreatedBefore(t0.Add(time.Second)), 2, "both parts are as old as their request")
+	s3 := reopen(t, s2, dir)
+	for _, want := range []string{"b", "c\nd", "later"} {
+		claim(t, s3, want)
 	}
-	assert.Equal(t, map[string]time.Time{"b": t0, "c\nd": t0, "later": t0.Add(time.Minute)}, ages,
-		"each part keeps its request's age")
-	assert.Equal(t, s.Stats().Bytes, s2.Stats().Bytes)
+	assert.Equal(t, s.Stats().Bytes, s3.Stats().Bytes)
+}
+
+func reopen(t *testing.T, s *Spool, dir string) *Spool {
+	t.Helper()
+	require.NoError(t, s.Close())
+	return open(t, dir, 1<<20)
 }
 
 func TestClaimCreatedBefore(t *testing.T) {
@@ -295,7 +327,7 @@ func TestFolderIsPrivate(t *testing.T) {
 // The index holds no URL or headers: half a million waiting requests take
 // little memory, and removing one copies nothing.
 func TestIndexStaysSmall(t *testing.T) {
-	s := &Spool{changed: make(chan struct{})}
+	x := newIndex()
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
@@ -303,18 +335,18 @@ func TestIndexStaysSmall(t *testing.T) {
 	batches := make([]*Batch, n)
 	for i := range n {
 		batches[i] = &Batch{Seq: uint64(i), Created: t0, Items: 100, Size: blockSize}
-		s.insert(batches[i], nil)
+		x.bytes += blockSize
+		x.add(batches[i])
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	perEntry := float64(after.HeapAlloc-before.HeapAlloc) / n
 	assert.Less(t, perEntry, 200.0, "bytes per waiting request")
-	s.mu.Lock()
 	for i := 1; i < n; i += 2 {
-		s.forget(batches[i])
+		x.detach(batches[i])
+		x.gone(batches[i])
 	}
-	s.mu.Unlock()
-	assert.Equal(t, n/2, s.batches.Len())
-	assert.Equal(t, int64(n/2)*blockSize, s.bytes)
+	assert.Equal(t, n/2, x.batches.Len())
+	assert.Equal(t, int64(n/2)*blockSize, x.bytes)
 	runtime.KeepAlive(batches)
 }

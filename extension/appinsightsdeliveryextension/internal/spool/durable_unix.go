@@ -13,6 +13,17 @@ import (
 	"syscall"
 )
 
+// syncDir makes a rename in dir durable: without it, a machine that
+// crashes may come back with the old name, or with none.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
 // lock takes the folder for this process: two collectors on one spool
 // would send every batch twice and race on its files. The kernel drops
 // the lock when the process ends, however it ends.
@@ -24,7 +35,7 @@ func lock(dir string) (*os.File, error) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		_ = f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, errors.New("another collector is using this spool folder; give each collector its own")
+			return nil, errLocked
 		}
 		return nil, fmt.Errorf("lock spool folder: %w", err)
 	}
