@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/confmap"
+
+	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/spool"
 )
 
 // Config is the configuration of the delivery middleware.
@@ -81,6 +84,17 @@ type DeadLetterConfig struct {
 
 func (s SpoolConfig) enabled() bool { return s.Directory != "" }
 
+// contains reports whether dir is folder or holds it, as paths.
+func contains(dir, folder string) bool {
+	d, err1 := filepath.Abs(dir)
+	f, err2 := filepath.Abs(folder)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(d, f)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
 // deadLetterDir is where dead letters go.
 func (s SpoolConfig) deadLetterDir() string {
 	if s.DeadLetter.Directory != "" {
@@ -94,13 +108,13 @@ var _ confmap.Validator = (*Config)(nil)
 // Validate checks the configuration.
 func (cfg *Config) Validate() error {
 	var errs []error
-	if cfg.ShutdownTimeout < 0 {
-		errs = append(errs, fmt.Errorf("shutdown_timeout: %s is negative", cfg.ShutdownTimeout))
+	if cfg.ShutdownTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("shutdown_timeout: %s must be positive: the exporter's last flush and the spool's delivery need time to finish", cfg.ShutdownTimeout))
 	}
 	errs = append(errs, cfg.EntraID.validate()...)
 	s := cfg.Spool
-	if s.MaxBytes <= 0 {
-		errs = append(errs, fmt.Errorf("spool.max_bytes: %d must be positive", s.MaxBytes))
+	if s.MaxBytes < spool.BlockSize {
+		errs = append(errs, fmt.Errorf("spool.max_bytes: %d is less than one %d-byte block, which even the smallest request takes on disk", s.MaxBytes, spool.BlockSize))
 	}
 	for _, d := range []struct {
 		name  string
@@ -123,6 +137,9 @@ func (cfg *Config) Validate() error {
 	}
 	if s.DeadLetter.MaxBytes <= 0 {
 		errs = append(errs, fmt.Errorf("spool.dead_letter.max_bytes: %d must be positive", s.DeadLetter.MaxBytes))
+	}
+	if s.enabled() && s.DeadLetter.Directory != "" && contains(s.DeadLetter.Directory, s.Directory) {
+		errs = append(errs, fmt.Errorf("spool.dead_letter.directory: %q is or contains spool.directory %q; give the dead letters a folder of their own, or leave it empty for one inside the spool", s.DeadLetter.Directory, s.Directory))
 	}
 	if s.MaxInterval > 0 && s.MaxInterval < s.InitialInterval {
 		errs = append(errs, fmt.Errorf("spool.max_interval: %s is shorter than spool.initial_interval %s", s.MaxInterval, s.InitialInterval))

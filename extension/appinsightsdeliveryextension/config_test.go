@@ -46,6 +46,12 @@ func TestConfigUnmarshalsEveryOption(t *testing.T) {
 	assert.Equal(t, "api://x/.default", cfg.EntraID.Scope)
 }
 
+func TestDeadLettersBesideTheSpoolAreValid(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Spool.Directory, cfg.Spool.DeadLetter.Directory = "/var/lib/spool", "/var/lib/spool-dead"
+	require.NoError(t, confmap.Validate(cfg))
+}
+
 func TestDeadLettersDefaultInsideTheSpool(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
 	cfg.Spool.Directory = "/var/lib/spool"
@@ -66,8 +72,16 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		change func(*Config)
 		want   string
 	}{
-		{"negative shutdown", func(c *Config) { c.ShutdownTimeout = -time.Second }, "shutdown_timeout: -1s is negative"},
-		{"zero max bytes", func(c *Config) { c.Spool.MaxBytes = 0 }, "spool.max_bytes: 0 must be positive"},
+		{"negative shutdown", func(c *Config) { c.ShutdownTimeout = -time.Second }, "shutdown_timeout: -1s must be positive"},
+		{"zero shutdown", func(c *Config) { c.ShutdownTimeout = 0 }, "shutdown_timeout: 0s must be positive"},
+		{"zero max bytes", func(c *Config) { c.Spool.MaxBytes = 0 }, "spool.max_bytes: 0 is less than one 4096-byte block"},
+		{"max bytes below a block", func(c *Config) { c.Spool.MaxBytes = 4095 }, "spool.max_bytes: 4095 is less than one 4096-byte block"},
+		{"dead letters in the spool folder itself", func(c *Config) {
+			c.Spool.Directory, c.Spool.DeadLetter.Directory = "/var/lib/spool", "/var/lib/spool/"
+		}, `spool.dead_letter.directory: "/var/lib/spool/" is or contains spool.directory "/var/lib/spool"`},
+		{"dead letters around the spool folder", func(c *Config) {
+			c.Spool.Directory, c.Spool.DeadLetter.Directory = "/var/lib/spool", "/var/lib"
+		}, `spool.dead_letter.directory: "/var/lib" is or contains spool.directory "/var/lib/spool"`},
 		{"zero max age", func(c *Config) { c.Spool.MaxAge = 0 }, "spool.max_age: 0s must be positive"},
 		{"zero initial interval", func(c *Config) { c.Spool.InitialInterval = 0 }, "spool.initial_interval: 0s must be positive"},
 		{"zero timeout", func(c *Config) { c.Spool.Timeout = 0 }, "spool.timeout: 0s must be positive"},

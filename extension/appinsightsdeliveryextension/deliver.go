@@ -46,7 +46,8 @@ type deliverer struct {
 	// the one the middleware wraps, and follows ingestion's redirects
 	// (307/308 to a regional endpoint) as the exporter's client would;
 	// delivery waits for it.
-	transportOnce  sync.Once
+	transportMu    sync.Mutex
+	transport      http.RoundTripper // the first exporter's
 	transportReady chan struct{}
 	client         *http.Client
 
@@ -68,13 +69,23 @@ func newDeliverer(cfg SpoolConfig, entra EntraIDConfig, s *spool.Spool, dead *de
 	}
 }
 
-// setTransport gives the deliverer the transport to send with; the first
-// exporter to wrap its client provides it.
+// setTransport gives the deliverer the transport to send with: the first
+// exporter to wrap its client provides it, and a later exporter whose TLS
+// or proxy settings differ is warned about, since the spool delivers its
+// telemetry with the first one's.
 func (d *deliverer) setTransport(rt http.RoundTripper) {
-	d.transportOnce.Do(func() {
+	d.transportMu.Lock()
+	defer d.transportMu.Unlock()
+	if d.transport == nil {
+		d.transport = rt
 		d.client = &http.Client{Transport: rt, Timeout: d.cfg.Timeout}
 		close(d.transportReady)
-	})
+		return
+	}
+	if why := transportDiffers(d.transport, rt); why != "" {
+		d.logger.Warn("Exporters sharing appinsights_delivery differ in their HTTP settings; the spool delivers the telemetry of all of them with the first exporter's. Give an exporter with other TLS or proxy settings an appinsights_delivery of its own, with its own spool directory",
+			zap.String("differs_in", why))
+	}
 }
 
 // run delivers with num_consumers workers until ctx ends, or, once drain

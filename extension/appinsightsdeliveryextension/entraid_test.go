@@ -5,6 +5,7 @@ package appinsightsdeliveryextension
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -169,4 +171,40 @@ func TestEntraIDManagedIdentityRefreshesPastItsCache(t *testing.T) {
 	assert.Equal(t, 1, k.ingest.Unauthorized())
 	assert.Len(t, k.authority.Issued(), 2, "one token, then one more past the cache")
 	k.assertNoTokenLeaked(t, s)
+}
+
+// failingCredential never has a token: an identity that is not there.
+type failingCredential struct{}
+
+func (failingCredential) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	return azcore.AccessToken{}, errors.New("ManagedIdentityCredential: no default identity is assigned to this resource")
+}
+
+// A token that cannot be had is the identity's fault, not the network's:
+// the warning names the credential and the identity, and the telemetry
+// stays in the spool.
+func TestEntraIDTokenFailureNamesTheIdentity(t *testing.T) {
+	ingest := tracktest.New(t)
+	cfg := fastRetries(t.TempDir())
+	cfg.EntraID.Credential = credentialManagedIdentity
+	cfg.EntraID.ClientID = "00000000-0000-0000-0000-00000000abcd"
+	cfg.ShutdownTimeout = 200 * time.Millisecond
+	s := startSpooledWith(t, cfg, func(e *deliveryExtension) {
+		e.newCredential = func() (azcore.TokenCredential, error) { return failingCredential{}, nil }
+	})
+	s.track(t, ingest.URL, ids("tokenless", 2)...)
+	var warning string
+	require.Eventually(t, func() bool {
+		warnings := s.logs.FilterMessageSnippet("Could not deliver to Application Insights").All()
+		if len(warnings) == 0 {
+			return false
+		}
+		warning = fmt.Sprint(warnings[0].ContextMap())
+		return true
+	}, 10*time.Second, time.Millisecond)
+	assert.Contains(t, warning, "entra_id.credential managed_identity")
+	assert.Contains(t, warning, "client_id 00000000-0000-0000-0000-00000000abcd")
+	assert.NotContains(t, warning, "check the network")
+	assert.Zero(t, ingest.Requests(), "nothing reached ingestion")
+	assert.Equal(t, int64(2), s.ext.spool.Stats().Items, "the telemetry stays")
 }

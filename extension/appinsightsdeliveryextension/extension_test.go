@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -116,13 +115,13 @@ func TestReportsUnreachableEndpoint(t *testing.T) {
 	assert.Equal(t, zapcore.ErrorLevel, logs.All()[0].Level)
 }
 
-// Shutdown waits for a track request that starts just after it began (the
-// exporter's last flush) and is answered slowly.
+// Shutdown waits for the exporter's last flush: a track request under
+// way when it begins, answered only later.
 func TestShutdownWaitsForTheLastFlush(t *testing.T) {
-	var served atomic.Bool
+	entered, answer := make(chan struct{}), make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		time.Sleep(500 * time.Millisecond)
-		served.Store(true)
+		close(entered)
+		<-answer
 		w.WriteHeader(http.StatusOK)
 	}))
 	defer srv.Close()
@@ -133,23 +132,33 @@ func TestShutdownWaitsForTheLastFlush(t *testing.T) {
 	rt, err := wrap(context.Background(), http.DefaultTransport)
 	require.NoError(t, err)
 
-	servedAtShutdown := make(chan bool, 1)
+	flushed := make(chan struct{})
+	go func() {
+		defer close(flushed)
+		req, err := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader("{}"))
+		if assert.NoError(t, err) {
+			if resp, err := rt.RoundTrip(req); assert.NoError(t, err) {
+				assert.NoError(t, resp.Body.Close())
+			}
+		}
+	}()
+	<-entered
+	shutDown := make(chan struct{})
 	go func() {
 		assert.NoError(t, e.Shutdown(context.Background()))
-		servedAtShutdown <- served.Load()
+		close(shutDown)
 	}()
-	time.Sleep(50 * time.Millisecond) // the flush starts after shutdown did
-	req, err := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader("{}"))
-	require.NoError(t, err)
-	resp, err := rt.RoundTrip(req)
-	require.NoError(t, err)
-	require.NoError(t, resp.Body.Close())
-
 	select {
-	case ok := <-servedAtShutdown:
-		assert.True(t, ok, "shutdown returned before the last request was answered")
+	case <-shutDown:
+		t.Fatal("shutdown returned while the last flush was under way")
+	case <-time.After(2 * quietPeriod):
+	}
+	close(answer)
+	<-flushed
+	select {
+	case <-shutDown:
 	case <-time.After(5 * time.Second):
-		t.Fatal("shutdown did not return after the request was answered")
+		t.Fatal("shutdown did not return after the last flush was answered")
 	}
 }
 
@@ -171,4 +180,38 @@ func newTestExtension(t *testing.T, cfg *Config, logger *zap.Logger) *deliveryEx
 	e, err := newDeliveryExtension(cfg, set)
 	require.NoError(t, err)
 	return e
+}
+
+// Without a spool, an answer that did not accept every item is read to
+// report it, but at most maxAnswer of it: a proxy's error page cannot
+// fill the memory.
+func TestPassThroughReadsABoundedAnswer(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusBadGateway)
+		_, _ = io.Copy(w, io.LimitReader(neverEnding('x'), 3*maxAnswer))
+	}))
+	defer srv.Close()
+	e := newTestExtension(t, &Config{ShutdownTimeout: time.Second}, zap.NewNop())
+	wrap, err := e.GetHTTPRoundTripper(context.Background())
+	require.NoError(t, err)
+	rt, err := wrap(context.Background(), http.DefaultTransport)
+	require.NoError(t, err)
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/v2.1/track", strings.NewReader("{}"))
+	require.NoError(t, err)
+	resp, err := rt.RoundTrip(req)
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	assert.Equal(t, http.StatusBadGateway, resp.StatusCode)
+	assert.Len(t, body, maxAnswer)
+}
+
+type neverEnding byte
+
+func (b neverEnding) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(b)
+	}
+	return len(p), nil
 }

@@ -58,6 +58,7 @@ type Server struct {
 	mu          sync.Mutex
 	faults      []Fault
 	failItem    FailItemFunc
+	refuseKey   bool
 	failRequest func(items [][]byte) int
 	validToken  func(token string) bool
 	refused     int
@@ -107,12 +108,28 @@ func (s *Server) Inject(f Fault) {
 	s.faults = append(s.faults, f)
 }
 
+// ClearFaults drops the faults still queued.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
 // FailItems makes every later request fail the valid items for which fail
 // returns a status code other than 0, with a 206 answer. Nil stops it.
 func (s *Server) FailItems(fail FailItemFunc) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failItem = fail
+}
+
+// RefuseKey makes every later request fail each item with 400 "Invalid
+// instrumentation key", as ingestion answers a connection string whose
+// key is wrong or whose resource is gone; false stops it.
+func (s *Server) RefuseKey(refuse bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refuseKey = refuse
 }
 
 // FailRequests makes every later request for whose items fail returns a
@@ -300,7 +317,14 @@ func (s *Server) acceptInMemory(w http.ResponseWriter, r *http.Request) {
 	default:
 		var errs []trackprotocol.ItemError
 		var accepted [][]byte
+		s.mu.Lock()
+		refuseKey := s.refuseKey
+		s.mu.Unlock()
 		for i, item := range items {
+			if refuseKey {
+				errs = append(errs, trackprotocol.ItemError{Index: i, StatusCode: http.StatusBadRequest, Message: "Invalid instrumentation key"})
+				continue
+			}
 			if code := s.FailItem(i, item); code != 0 {
 				errs = append(errs, trackprotocol.ItemError{Index: i, StatusCode: code, Message: http.StatusText(code)})
 				continue

@@ -1,13 +1,15 @@
 // Copyright otelcol-runcontext authors
 // SPDX-License-Identifier: Apache-2.0
 
-package spool
+package spool_test
 
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -15,57 +17,86 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/spool"
+	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/spool/spooltest"
 )
 
-// faultFS is the operating system's file system with faults: each hook,
-// when set, runs before the operation and fails it with what it returns;
-// afterWrite runs after a write that reached the folder.
-type faultFS struct {
-	mu                      sync.Mutex
-	write, afterWrite, read func(path string) error
-	remove                  func(path string) error
+const block = 4096
+
+var t0 = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+
+const url = "http://ingest/v2.1/track"
+
+var gzipHeader = http.Header{"Content-Encoding": {"gzip"}}
+
+func openWith(t *testing.T, dir string, maxBytes int64, fs spool.FileSystem) *spool.Spool {
+	t.Helper()
+	s, quarantined, err := spool.Open(dir, maxBytes, spool.WithFileSystem(fs))
+	require.NoError(t, err)
+	require.Empty(t, quarantined)
+	t.Cleanup(func() { _ = s.Close() })
+	return s
 }
 
-func (f *faultFS) hook(h *func(string) error) func(string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return *h
+func put(t *testing.T, s *spool.Spool, body string, items int, at time.Time) *spool.Batch {
+	t.Helper()
+	b, evicted, err := s.Put(url, gzipHeader, []byte(body), items, at)
+	require.NoError(t, err)
+	require.Empty(t, evicted)
+	return b
 }
 
-func (f *faultFS) WriteFile(path string, data ...[]byte) error {
-	if h := f.hook(&f.write); h != nil {
-		if err := h(path); err != nil {
-			return err
-		}
-	}
-	if err := OS.WriteFile(path, data...); err != nil {
-		return err
-	}
-	if h := f.hook(&f.afterWrite); h != nil {
-		return h(path)
-	}
-	return nil
+// claim takes the oldest ready batch, which the test expects to hold body.
+func claim(t *testing.T, s *spool.Spool, body string) (*spool.Batch, spool.Request) {
+	t.Helper()
+	b, _, _ := s.Claim(t0)
+	require.NotNil(t, b, "no batch to claim")
+	req, err := s.Read(b)
+	require.NoError(t, err)
+	require.Equal(t, body, string(req.Body))
+	return b, req
 }
 
-func (f *faultFS) ReadFile(path string) ([]byte, error) {
-	if h := f.hook(&f.read); h != nil {
-		if err := h(path); err != nil {
-			return nil, err
-		}
-	}
-	return OS.ReadFile(path)
+func TestPutMakesRoomOnceWhenTheDiskIsFull(t *testing.T) {
+	t.Parallel()
+	fs := &spooltest.FaultFS{}
+	s := openWith(t, t.TempDir(), 1<<20, fs)
+	first := put(t, s, "old", 1, t0)
+	fs.OnWrite(spooltest.Times(1, fmt.Errorf("write spool file: %w", syscall.ENOSPC)))
+	b, evicted, err := s.Put(url, gzipHeader, []byte("new"), 1, t0)
+	require.NoError(t, err)
+	require.Len(t, evicted, 1)
+	assert.Equal(t, first.Seq, evicted[0].Seq)
+	claimed, _ := claim(t, s, "new")
+	assert.Same(t, b, claimed)
+	assert.Equal(t, spool.Stats{Bytes: block, Items: 1, Requests: 1, Oldest: t0}, s.Stats())
+
+	// Still full after making room: the error reaches the caller, who
+	// sends the request on without the spool.
+	fs.OnWrite(func(string) error { return fmt.Errorf("write spool file: %w", syscall.ENOSPC) })
+	_, _, err = s.Put(url, gzipHeader, []byte("newer"), 1, t0)
+	require.ErrorIs(t, err, syscall.ENOSPC)
+	assert.Equal(t, spool.Stats{Bytes: block, Items: 1, Requests: 1, Oldest: t0}, s.Stats(), "a failed write reserves nothing")
 }
 
-func (f *faultFS) Remove(path string) error {
-	if h := f.hook(&f.remove); h != nil {
-		if err := h(path); err != nil {
-			return err
-		}
-	}
-	return OS.Remove(path)
+// A write that fails after its file reached the folder (on Windows, a
+// folder sync that fails after the rename) must not have its number used
+// again: the next request would overwrite that file.
+func TestAFailedWriteNeverReusesItsNumber(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	fs := &spooltest.FaultFS{}
+	s := openWith(t, dir, 1<<20, fs)
+	fs.AfterWrite(func(string) error { return errors.New("sync spool folder: Access is denied") })
+	_, _, err := s.Put(url, gzipHeader, []byte("orphan"), 1, t0)
+	require.Error(t, err)
+	fs.AfterWrite(nil)
+	b := put(t, s, "next", 1, t0)
+	data, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("%020d.track", b.Seq-1)))
+	require.NoError(t, err)
+	assert.True(t, strings.HasSuffix(string(data), "orphan"), "the earlier file is not overwritten")
 }
-
-func (f *faultFS) Rename(from, to string) error { return OS.Rename(from, to) }
 
 // A disk that hangs holds only the goroutine that writes to it: Stats
 // (the metrics scrape, Shutdown), Claim and Release go on.
@@ -73,28 +104,30 @@ func TestAHungDiskHoldsNoReader(t *testing.T) {
 	t.Parallel()
 	hang := make(chan struct{})
 	entered := make(chan string, 4)
-	fs := &faultFS{}
+	fs := &spooltest.FaultFS{}
 	s := openWith(t, t.TempDir(), 1<<20, fs)
 	waiting := put(t, s, "waiting", 2, t0)
-	fs.write = func(path string) error { entered <- path; <-hang; return nil }
-	fs.remove = func(path string) error { entered <- path; <-hang; return nil }
+	fs.OnWrite(func(path string) error { entered <- path; <-hang; return nil })
+	fs.OnRemove(func(path string) error { entered <- path; <-hang; return nil })
 
-	go func() { _, _, _ = s.Put(url, gzipHeader, []byte("stuck"), 1, t0) }()
+	var stuck sync.WaitGroup
+	defer stuck.Wait()
+	defer close(hang)
+	stuck.Go(func() { _, _, _ = s.Put(url, gzipHeader, []byte("stuck"), 1, t0) })
 	<-entered
 	b, _, _ := s.Claim(t0)
 	require.Same(t, waiting, b)
-	go func() { _ = s.Remove(b) }()
+	stuck.Go(func() { _ = s.Remove(b) })
 	<-entered
 
-	done := make(chan Stats)
+	done := make(chan spool.Stats)
 	go func() { done <- s.Stats() }()
 	select {
 	case st := <-done:
-		assert.Equal(t, int64(2*blockSize), st.Bytes, "the write under way and the file being removed take their room")
+		assert.Equal(t, int64(2*block), st.Bytes, "the write under way and the file being removed take their room")
 	case <-time.After(5 * time.Second):
 		t.Fatal("Stats waited for a hung disk")
 	}
-	close(hang)
 }
 
 // A delivered request whose file cannot be deleted still takes its room
@@ -102,17 +135,17 @@ func TestAHungDiskHoldsNoReader(t *testing.T) {
 func TestAFileThatCannotBeRemovedStaysCounted(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	fs := &faultFS{}
+	fs := &spooltest.FaultFS{}
 	s := openWith(t, dir, 1<<20, fs)
 	put(t, s, "delivered", 3, t0)
 	b, _ := claim(t, s, "delivered")
-	fs.remove = func(string) error { return &os.PathError{Op: "remove", Err: syscall.EACCES} }
+	fs.OnRemove(func(string) error { return &os.PathError{Op: "remove", Err: syscall.EACCES} })
 	require.ErrorIs(t, s.Remove(b), syscall.EACCES)
-	assert.Equal(t, Stats{Bytes: blockSize}, s.Stats(), "its items are gone, its bytes are not")
+	assert.Equal(t, spool.Stats{Bytes: block}, s.Stats(), "its items are gone, its bytes are not")
 
-	fs.remove = nil
+	fs.OnRemove(nil)
 	put(t, s, "next", 1, t0)
-	assert.Equal(t, int64(blockSize), s.Stats().Bytes, "the next write deleted the file")
+	assert.Equal(t, int64(block), s.Stats().Bytes, "the next write deleted the file")
 	_, err := os.Stat(filepath.Join(dir, fmt.Sprintf("%020d.track", b.Seq)))
 	assert.ErrorIs(t, err, os.ErrNotExist)
 }
@@ -122,19 +155,18 @@ func TestAFileThatCannotBeRemovedStaysCounted(t *testing.T) {
 func TestATransientReadErrorKeepsTheFile(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	fs := &faultFS{}
+	fs := &spooltest.FaultFS{}
 	s := openWith(t, dir, 1<<20, fs)
 	b := put(t, s, "kept", 2, t0)
-	fs.read = func(string) error { return &os.PathError{Op: "open", Err: syscall.EMFILE} }
+	fs.OnRead(spooltest.Times(1, &os.PathError{Op: "open", Err: syscall.EMFILE}))
 	c, _, _ := s.Claim(t0)
 	_, err := s.Read(c)
 	require.ErrorIs(t, err, syscall.EMFILE)
-	assert.False(t, errors.Is(err, ErrCorrupt))
-	assert.Equal(t, Stats{Bytes: blockSize, Items: 2, Requests: 1, Oldest: t0}, s.Stats())
-	_, err = os.Stat(filepath.Join(dir, QuarantineDir))
+	assert.False(t, errors.Is(err, spool.ErrCorrupt))
+	assert.Equal(t, spool.Stats{Bytes: block, Items: 2, Requests: 1, Oldest: t0}, s.Stats())
+	_, err = os.Stat(filepath.Join(dir, spool.QuarantineDir))
 	assert.ErrorIs(t, err, os.ErrNotExist, "nothing quarantined")
 
-	fs.read = nil
 	s.Release(c, time.Time{})
 	got, _ := claim(t, s, "kept")
 	assert.Same(t, b, got)
@@ -144,11 +176,11 @@ func TestATransientReadErrorKeepsTheFile(t *testing.T) {
 func TestAMissingFileLeavesTheIndex(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	s := open(t, dir, 1<<20)
+	s := openWith(t, dir, 1<<20, spool.OS)
 	b := put(t, s, "gone", 2, t0)
 	require.NoError(t, os.Remove(filepath.Join(dir, fmt.Sprintf("%020d.track", b.Seq))))
 	c, _, _ := s.Claim(t0)
 	_, err := s.Read(c)
-	require.ErrorIs(t, err, ErrMissing)
-	assert.Equal(t, Stats{}, s.Stats())
+	require.ErrorIs(t, err, spool.ErrMissing)
+	assert.Equal(t, spool.Stats{}, s.Stats())
 }

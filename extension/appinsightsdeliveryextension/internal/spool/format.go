@@ -24,11 +24,11 @@ const (
 	// request whose header would be longer.
 	MaxHeader = 64 << 10
 	version   = 2
-	// blockSize is what a file takes on disk at least, and the unit it
+	// BlockSize is what a file takes on disk at least, and the unit it
 	// grows by on the usual filesystems (ext4, xfs, overlayfs, NTFS):
 	// max_bytes counts files rounded up to it, so that it bounds the disk,
 	// not the sum of file lengths.
-	blockSize = 4096
+	BlockSize = 4096
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -113,5 +113,5 @@ func decodeFile(data []byte) (header, Request, error) {
 
 // onDisk is what a file of n bytes takes on disk.
 func onDisk(n int) int64 {
-	return (int64(n) + blockSize - 1) / blockSize * blockSize
+	return (int64(n) + BlockSize - 1) / BlockSize * BlockSize
 }

@@ -4,14 +4,12 @@
 package spool
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -28,15 +26,6 @@ var gzipHeader = http.Header{"Content-Encoding": {"gzip"}, "X-Tenant": {"tenant-
 func open(t *testing.T, dir string, maxBytes int64) *Spool {
 	t.Helper()
 	s, quarantined, err := Open(dir, maxBytes)
-	require.NoError(t, err)
-	require.Empty(t, quarantined)
-	t.Cleanup(func() { _ = s.Close() })
-	return s
-}
-
-func openWith(t *testing.T, dir string, maxBytes int64, fs FileSystem) *Spool {
-	t.Helper()
-	s, quarantined, err := Open(dir, maxBytes, WithFileSystem(fs))
 	require.NoError(t, err)
 	require.Empty(t, quarantined)
 	t.Cleanup(func() { _ = s.Close() })
@@ -91,10 +80,10 @@ func TestSizeCountsWholeBlocks(t *testing.T) {
 	t.Parallel()
 	s := open(t, t.TempDir(), 1<<20)
 	b := put(t, s, "853 bytes would take a block", 1, t0)
-	assert.Equal(t, int64(blockSize), b.Size)
-	big := put(t, s, strings.Repeat("x", blockSize), 1, t0)
-	assert.Equal(t, int64(2*blockSize), big.Size)
-	assert.Equal(t, int64(3*blockSize), s.Stats().Bytes)
+	assert.Equal(t, int64(BlockSize), b.Size)
+	big := put(t, s, strings.Repeat("x", BlockSize), 1, t0)
+	assert.Equal(t, int64(2*BlockSize), big.Size)
+	assert.Equal(t, int64(3*BlockSize), s.Stats().Bytes)
 }
 
 func TestOpenQuarantinesWhatItCannotRead(t *testing.T) {
@@ -160,7 +149,7 @@ func TestPutRefusesHeadersOverTheLimit(t *testing.T) {
 
 func TestPutEvictsOldestButNeverAClaimedOne(t *testing.T) {
 	t.Parallel()
-	s := open(t, t.TempDir(), 3*blockSize)
+	s := open(t, t.TempDir(), 3*BlockSize)
 	first := put(t, s, "x", 1, t0)
 	second := put(t, s, "y", 1, t0)
 	put(t, s, "z", 1, t0)
@@ -172,58 +161,11 @@ func TestPutEvictsOldestButNeverAClaimedOne(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, evicted, 1)
 	assert.Equal(t, second.Seq, evicted[0].Seq)
-	assert.Equal(t, Stats{Bytes: 3 * blockSize, Items: 3, Requests: 3, Oldest: t0}, s.Stats())
+	assert.Equal(t, Stats{Bytes: 3 * BlockSize, Items: 3, Requests: 3, Oldest: t0}, s.Stats())
 
-	_, _, err = s.Put(url, gzipHeader, make([]byte, 3*blockSize), 1, t0)
+	_, _, err = s.Put(url, gzipHeader, make([]byte, 3*BlockSize), 1, t0)
 	assert.ErrorIs(t, err, ErrTooLarge)
 	assert.Equal(t, int64(3), s.Stats().Items, "a request too large for the spool evicts nothing")
-}
-
-func TestPutMakesRoomOnceWhenTheDiskIsFull(t *testing.T) {
-	t.Parallel()
-	fs := &faultFS{}
-	s := openWith(t, t.TempDir(), 1<<20, fs)
-	first := put(t, s, "old", 1, t0)
-	full := true
-	fs.write = func(string) error {
-		if full {
-			full = false
-			return fmt.Errorf("write spool file: %w", syscall.ENOSPC)
-		}
-		return nil
-	}
-	b, evicted, err := s.Put(url, gzipHeader, []byte("new"), 1, t0)
-	require.NoError(t, err)
-	require.Len(t, evicted, 1)
-	assert.Equal(t, first.Seq, evicted[0].Seq)
-	claimed, _ := claim(t, s, "new")
-	assert.Same(t, b, claimed)
-	assert.Equal(t, Stats{Bytes: blockSize, Items: 1, Requests: 1, Oldest: t0}, s.Stats())
-
-	// Still full after making room: the error reaches the caller, who
-	// sends the request on without the spool.
-	fs.write = func(string) error { return fmt.Errorf("write spool file: %w", syscall.ENOSPC) }
-	_, _, err = s.Put(url, gzipHeader, []byte("newer"), 1, t0)
-	require.ErrorIs(t, err, syscall.ENOSPC)
-	assert.Equal(t, Stats{Bytes: blockSize, Items: 1, Requests: 1, Oldest: t0}, s.Stats(), "a failed write reserves nothing")
-}
-
-// A write that fails after its file reached the folder (on Windows, a
-// folder sync that fails after the rename) must not have its number used
-// again: the next request would overwrite that file.
-func TestAFailedWriteNeverReusesItsNumber(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	fs := &faultFS{}
-	s := openWith(t, dir, 1<<20, fs)
-	fs.afterWrite = func(string) error { return errors.New("sync spool folder: Access is denied") }
-	_, _, err := s.Put(url, gzipHeader, []byte("orphan"), 1, t0)
-	require.Error(t, err)
-	fs.afterWrite = nil
-	b := put(t, s, "next", 1, t0)
-	data, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("%020d.track", b.Seq-1)))
-	require.NoError(t, err)
-	assert.True(t, strings.HasSuffix(string(data), "orphan"), "the earlier file is not overwritten")
 }
 
 func TestClaimSkipsClaimedAndBackingOffBatches(t *testing.T) {
@@ -295,7 +237,7 @@ func TestClaimCreatedBefore(t *testing.T) {
 	expired := s.ClaimCreatedBefore(t0.Add(time.Minute))
 	require.Equal(t, []*Batch{old}, expired)
 	require.NoError(t, s.Remove(old))
-	assert.Equal(t, Stats{Bytes: blockSize, Items: 2, Requests: 1, Oldest: t0.Add(time.Hour)}, s.Stats())
+	assert.Equal(t, Stats{Bytes: BlockSize, Items: 2, Requests: 1, Oldest: t0.Add(time.Hour)}, s.Stats())
 }
 
 func TestOneSpoolPerFolder(t *testing.T) {
@@ -334,8 +276,8 @@ func TestIndexStaysSmall(t *testing.T) {
 	const n = 500_000
 	batches := make([]*Batch, n)
 	for i := range n {
-		batches[i] = &Batch{Seq: uint64(i), Created: t0, Items: 100, Size: blockSize}
-		x.bytes += blockSize
+		batches[i] = &Batch{Seq: uint64(i), Created: t0, Items: 100, Size: BlockSize}
+		x.bytes += BlockSize
 		x.add(batches[i])
 	}
 	runtime.GC()
@@ -347,6 +289,6 @@ func TestIndexStaysSmall(t *testing.T) {
 		x.gone(batches[i])
 	}
 	assert.Equal(t, n/2, x.batches.Len())
-	assert.Equal(t, int64(n/2)*blockSize, x.bytes)
+	assert.Equal(t, int64(n/2)*BlockSize, x.bytes)
 	runtime.KeepAlive(batches)
 }
