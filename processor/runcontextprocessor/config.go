@@ -178,6 +178,9 @@ func (cfg *Config) Validate() error {
 	if len(cfg.SeverityDimension) > maxNameLength {
 		errs = append(errs, fmt.Errorf("severity_dimension: %d characters, more than Application Insights' limit of %d", len(cfg.SeverityDimension), maxNameLength))
 	}
+	if known[cfg.SeverityDimension] {
+		errs = append(errs, fmt.Errorf("severity_dimension: %q is also a dimension; the severity would overwrite it on every log record, so choose another name (the default is Level)", cfg.SeverityDimension))
+	}
 
 	return errors.Join(errs...)
 }

@@ -109,6 +109,8 @@ dimensions::step_id: template: source "metadata.x-api-key" reads a header that c
 		{"source_like_names", `dimensions: dimension name "metadata.x" starts like a source reference (attributes., resource., metadata.); choose a name without that prefix
 dimensions: dimension name "resource.team" starts like a source reference (attributes., resource., metadata.); choose a name without that prefix`},
 		{"unknown_detector", `detectors[0]: unknown detector "jenkins"; known detectors: [azure_devops azureml github_actions gitlab otel_cicd]`},
+		{"severity_is_a_dimension", `severity_dimension: "run_type" is also a dimension; the severity would overwrite it on every log record, so choose another name (the default is Level)`},
+		{"severity_is_a_configured_dimension", `severity_dimension: "team" is also a dimension`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

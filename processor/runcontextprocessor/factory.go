@@ -28,7 +28,8 @@ func NewFactory() processor.Factory {
 
 // factory keeps one runContext per configured component, shared by every
 // pipeline and signal the component is used in, as core's memorylimiter
-// does: detection, the telemetry builder and the start-up log run once.
+// does: detection and the start-up log run once; each pipeline counts its
+// own telemetry.
 type factory struct {
 	// getenv is what environment detectors read: os.Getenv outside tests.
 	getenv func(string) string
@@ -66,7 +67,7 @@ func (f *factory) shared(set processor.Settings, cfg component.Config) *runConte
 	defer f.mu.Unlock()
 	rc, ok := f.instances[cfg]
 	if !ok {
-		rc = newRunContext(set, cfg.(*Config), f.getenv, func() { f.forget(cfg) })
+		rc = newRunContext(set.Logger, cfg.(*Config), f.getenv, func() { f.forget(cfg) })
 		f.instances[cfg] = rc
 	}
 	return rc
@@ -81,7 +82,7 @@ func (f *factory) forget(cfg component.Config) {
 }
 
 func (f *factory) createLogs(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Logs) (processor.Logs, error) {
-	sp := f.shared(set, cfg).forSignal(cfg.(*Config).Logs)
+	sp := f.shared(set, cfg).forSignal(set, cfg.(*Config).Logs)
 	return processorhelper.NewLogs(ctx, set, cfg, next, sp.processLogs,
 		processorhelper.WithCapabilities(processorCapabilities),
 		processorhelper.WithStart(sp.start),
@@ -89,7 +90,7 @@ func (f *factory) createLogs(ctx context.Context, set processor.Settings, cfg co
 }
 
 func (f *factory) createTraces(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Traces) (processor.Traces, error) {
-	sp := f.shared(set, cfg).forSignal(cfg.(*Config).Traces)
+	sp := f.shared(set, cfg).forSignal(set, cfg.(*Config).Traces)
 	return processorhelper.NewTraces(ctx, set, cfg, next, sp.processTraces,
 		processorhelper.WithCapabilities(processorCapabilities),
 		processorhelper.WithStart(sp.start),
@@ -97,7 +98,7 @@ func (f *factory) createTraces(ctx context.Context, set processor.Settings, cfg 
 }
 
 func (f *factory) createMetrics(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Metrics) (processor.Metrics, error) {
-	sp := f.shared(set, cfg).forSignal(cfg.(*Config).Metrics)
+	sp := f.shared(set, cfg).forSignal(set, cfg.(*Config).Metrics)
 	return processorhelper.NewMetrics(ctx, set, cfg, next, sp.processMetrics,
 		processorhelper.WithCapabilities(processorCapabilities),
 		processorhelper.WithStart(sp.start),

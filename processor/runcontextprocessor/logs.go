@@ -38,7 +38,7 @@ func (sp *signalProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.
 		})
 		return st.dropped > dropped && rl.ScopeLogs().Len() == 0
 	})
-	return ld, sp.shared.reportTelemetry(ctx, st, ld.ResourceLogs().Len() == 0)
+	return ld, sp.reportTelemetry(ctx, st, ld.ResourceLogs().Len() == 0)
 }
 
 // applyLogRecord adds what only log records have: the level name, the code

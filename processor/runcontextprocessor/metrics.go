@@ -30,7 +30,7 @@ func (sp *signalProcessor) processMetrics(ctx context.Context, md pmetric.Metric
 		})
 		return st.dropped > dropped && rm.ScopeMetrics().Len() == 0
 	})
-	return md, sp.shared.reportTelemetry(ctx, st, md.ResourceMetrics().Len() == 0)
+	return md, sp.reportTelemetry(ctx, st, md.ResourceMetrics().Len() == 0)
 }
 
 // applyDataPoints applies the plan to every data point of m, whatever its

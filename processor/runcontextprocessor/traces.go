@@ -29,5 +29,5 @@ func (sp *signalProcessor) processTraces(ctx context.Context, td ptrace.Traces) 
 		})
 		return st.dropped > dropped && rs.ScopeSpans().Len() == 0
 	})
-	return td, sp.shared.reportTelemetry(ctx, st, td.ResourceSpans().Len() == 0)
+	return td, sp.reportTelemetry(ctx, st, td.ResourceSpans().Len() == 0)
 }
