@@ -8,11 +8,11 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.uber.org/zap"
+	"golang.org/x/net/netutil"
 
 	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension/ingestion"
 	"github.com/otelcol-runcontext/otelcol-runcontext/internal/trackprotocol"
@@ -67,7 +67,10 @@ func (e *ingestionExtension) Start(_ context.Context, _ component.Host) error {
 		IdleTimeout:    2 * time.Minute,
 		MaxHeaderBytes: 64 << 10,
 	}
-	ln = limitListener(ln, maxConnections)
+	// At most maxConnections at once; the others wait in the kernel's
+	// backlog until one closes. Closing the listener ends an Accept that
+	// waits for a slot, so a full endpoint cannot hold the shutdown.
+	ln = netutil.LimitListener(ln, maxConnections)
 	e.done = make(chan struct{})
 	go func() {
 		defer close(e.done)
@@ -100,38 +103,6 @@ func (e *ingestionExtension) logResponse(status int, resp trackprotocol.Response
 // maxConnections bounds the connections served at once: the exporters of
 // one collector open a handful.
 const maxConnections = 64
-
-// limitListener accepts at most n connections at once; the others wait in
-// the kernel's backlog until one closes.
-func limitListener(ln net.Listener, n int) net.Listener {
-	return &limitedListener{Listener: ln, slots: make(chan struct{}, n)}
-}
-
-type limitedListener struct {
-	net.Listener
-	slots chan struct{}
-}
-
-func (l *limitedListener) Accept() (net.Conn, error) {
-	l.slots <- struct{}{}
-	c, err := l.Listener.Accept()
-	if err != nil {
-		<-l.slots
-		return nil, err
-	}
-	return &releasingConn{Conn: c, release: func() { <-l.slots }}, nil
-}
-
-type releasingConn struct {
-	net.Conn
-	once    sync.Once
-	release func()
-}
-
-func (c *releasingConn) Close() error {
-	c.once.Do(c.release)
-	return c.Conn.Close()
-}
 
 func (e *ingestionExtension) noteRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -13,6 +13,8 @@ require (
 	go.uber.org/zap v1.28.0
 )
 
+require golang.org/x/net v0.58.0
+
 require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect

@@ -213,6 +213,18 @@ func gzipOf(n int64, fill byte) []byte {
 	return buf.Bytes()
 }
 
+// gzipLines compresses n lines of line.
+func gzipLines(n int, line string) []byte {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	chunk := []byte(strings.Repeat(line+"\n", 1<<16))
+	for written := 0; written < n; written += 1 << 16 {
+		_, _ = zw.Write(chunk)
+	}
+	_ = zw.Close()
+	return buf.Bytes()
+}
+
 func randomBytes(n int) []byte {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
@@ -235,6 +247,20 @@ func TestBadInputCampaign(t *testing.T) {
 	}
 	require.NotEmpty(t, cp.ingestURL)
 	logsURL := "http://" + c.httpAddr + "/v1/logs"
+
+	// First, on a fresh collector, so that its growth shows: an 8 KiB gzip
+	// body of 4 Mi one-byte lines, which once took seconds of CPU and
+	// 384 MiB before its 413. The endpoint stops at its item limit.
+	lines := gzipLines(4<<20, "x")
+	cp.try(t, fmt.Sprintf("ingestion: gzip of 4 Mi one-byte lines (%d KiB)", len(lines)>>10), func() outcome {
+		before := peakRSS(t, cp.c.cmd.Process.Pid)
+		s, err := post(cp.client, cp.ingestURL, "application/x-json-stream", bytes.NewReader(lines), "Content-Encoding", "gzip")
+		o := statusOutcome(s, err, http.StatusRequestEntityTooLarge)
+		growth := peakRSS(t, cp.c.cmd.Process.Pid) - before
+		o.answer += fmt.Sprintf(", +%d MiB", growth>>20)
+		o.want = o.want && growth <= 64<<20
+		return o
+	})
 
 	// OTLP/HTTP.
 	cp.try(t, "OTLP/HTTP: 64 KiB of random bytes as protobuf", func() outcome {

@@ -10,11 +10,12 @@ import (
 	"errors"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
 
-func gzipped(t *testing.T, s string) []byte {
+func gzipped(t testing.TB, s string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
@@ -164,5 +165,68 @@ func FuzzDecodeItems(f *testing.F) {
 		}
 		// Bodies that claim gzip and are not: an error, never a panic.
 		_, _ = DecodeItems("gzip", payload)
+	})
+}
+
+// DecodeItemsAtMost stops at its bound as the body streams: lines, blank
+// ones too, and a JSON array's items.
+func TestDecodeItemsAtMost(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		encoding string
+		body     []byte
+		max      int
+		items    int // -1: refused as too many
+	}{
+		{"lines at the bound", "", []byte("{}\n{}\n{}\n"), 3, 3},
+		{"lines past the bound", "", []byte("{}\n{}\n{}\n{}"), 3, -1},
+		{"blank lines count", "gzip", gzipped(t, "{}\n\n\n\n"), 3, -1},
+		{"a trailing newline is no line", "", []byte("{}\n{}\n"), 2, 2},
+		{"array at the bound", "", []byte(`[{},{},{}]`), 3, 3},
+		{"array past the bound", "", []byte(`[{},{},{},{}]`), 3, -1},
+		{"no bound", "", []byte("{}\n{}\n{}\n{}"), -1, 4},
+		{"a line longer than the buffer", "", append(bytes.Repeat([]byte("x"), 200<<10), "\n{}"...), 2, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := DecodeItemsAtMost(tc.encoding, tc.body, tc.max)
+			var tooMany *TooManyItemsError
+			if tc.items < 0 {
+				if !errors.As(err, &tooMany) || tooMany.Max != tc.max {
+					t.Fatalf("want too many items, got %d items, %v", len(got), err)
+				}
+				return
+			}
+			if err != nil || len(got) != tc.items {
+				t.Fatalf("got %d items, %v; want %d", len(got), err, tc.items)
+			}
+		})
+	}
+	// 64 MiB of newlines, the most the size bound admits, ends at the
+	// bound's first lines.
+	got, err := DecodeItemsAtMost("gzip", gzipped(t, strings.Repeat("\n", MaxBodyBytes)), 10_000)
+	var tooMany *TooManyItemsError
+	if !errors.As(err, &tooMany) {
+		t.Fatalf("got %d items, %v", len(got), err)
+	}
+}
+
+// What it costs to refuse a body of millions of one-byte lines, and to
+// read an ordinary request: `go test -bench Decode ./internal/trackprotocol`.
+func BenchmarkDecodeItems(b *testing.B) {
+	ordinary := gzipped(b, strings.Repeat(`{"name":"Microsoft.ApplicationInsights.Message","data":{"baseData":{"message":"a line of a pipeline step"}}}`+"\n", 1000))
+	lines := gzipped(b, strings.Repeat("x\n", 4<<20))
+	b.Run("1000 envelopes", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := DecodeItemsAtMost("gzip", ordinary, 10_000); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("4 Mi one-byte lines, refused", func(b *testing.B) {
+		for b.Loop() {
+			_, _ = DecodeItemsAtMost("gzip", lines, 10_000)
+		}
 	})
 }

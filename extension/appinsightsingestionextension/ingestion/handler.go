@@ -92,21 +92,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := trackprotocol.ReadBody(r.Body)
 	var items [][]byte
 	if err == nil {
-		items, err = trackprotocol.DecodeItems(r.Header.Get("Content-Encoding"), body)
+		// Counted as the body streams: one more than MaxItems ends it.
+		items, err = trackprotocol.DecodeItemsAtMost(r.Header.Get("Content-Encoding"), body, MaxItems)
 	}
-	if err != nil {
+	var tooMany *trackprotocol.TooManyItemsError
+	switch {
+	case errors.As(err, &tooMany):
+		h.respond(w, http.StatusRequestEntityTooLarge, trackprotocol.Response{Errors: []trackprotocol.ItemError{{
+			StatusCode: http.StatusRequestEntityTooLarge,
+			Message:    fmt.Sprintf("more than %d items in one request", MaxItems),
+		}}})
+		return
+	case err != nil:
 		status := http.StatusBadRequest
 		if errors.Is(err, trackprotocol.ErrTooLarge) {
 			status = http.StatusRequestEntityTooLarge
 		}
 		h.respond(w, status, trackprotocol.Response{Errors: []trackprotocol.ItemError{{Index: 0, StatusCode: status, Message: err.Error()}}})
-		return
-	}
-	if len(items) > MaxItems {
-		h.respond(w, http.StatusRequestEntityTooLarge, trackprotocol.Response{ItemsReceived: len(items), Errors: []trackprotocol.ItemError{{
-			StatusCode: http.StatusRequestEntityTooLarge,
-			Message:    fmt.Sprintf("%d items, more than %d in one request", len(items), MaxItems),
-		}}})
 		return
 	}
 	status, resp := h.Track(items)
