@@ -9,7 +9,7 @@ BIN       := $(CURDIR)/bin
 COLLECTOR := $(BIN)/otelcol-runcontext
 LAUNCHER  := $(BIN)/runcontext-launch
 
-.PHONY: run build test image dist generate check-generated compose tools bench bench-compare bench-e2e bench-delivery delivery-faults delivery-soak bad-input
+.PHONY: run build test test-windows image dist generate check-generated compose tools bench bench-compare bench-e2e bench-delivery delivery-faults delivery-soak bad-input
 
 run: build
 	$(COLLECTOR) --config config/local.yaml
@@ -20,6 +20,10 @@ build:
 
 test:
 	./scripts/test.sh
+
+# The spool's tests as windows/amd64 binaries under Wine (part of make test).
+test-windows:
+	./scripts/test-windows.sh
 
 # The container image (Containerfile), FROM scratch, with podman or docker;
 # installs podman from Debian's packages when neither can build.

@@ -2,8 +2,8 @@
 # Runs every test of every Go module in the repository (the root module is
 # the distribution, with its e2e tests; the components, the track protocol
 # and the example step are modules of their own), then builds the composed
-# collector of examples/compose. This is the README's test command
-# and what CI runs.
+# collector of examples/compose, and runs the spool's tests as Windows
+# binaries under Wine. This is the README's test command and what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +28,9 @@ while IFS= read -r mod; do
 		status=1
 	fi
 done < <(git ls-files --cached --others --exclude-standard -- '*go.mod' | grep -v '^internal/tools/' | sort)
+
+# The Windows archive's spool, as windows/amd64 binaries under Wine.
+./scripts/test-windows.sh || status=1
 
 make --no-print-directory compose || status=1
 exit $status

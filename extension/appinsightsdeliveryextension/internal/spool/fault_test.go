@@ -20,6 +20,7 @@ import (
 
 	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/spool"
 	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/spool/spooltest"
+	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/tempdir"
 )
 
 const block = 4096
@@ -61,7 +62,7 @@ func claim(t *testing.T, s *spool.Spool, body string) (*spool.Batch, spool.Reque
 func TestPutMakesRoomOnceWhenTheDiskIsFull(t *testing.T) {
 	t.Parallel()
 	fs := &spooltest.FaultFS{}
-	s := openWith(t, t.TempDir(), 1<<20, fs)
+	s := openWith(t, tempdir.New(t), 1<<20, fs)
 	first := put(t, s, "old", 1, t0)
 	fs.OnWrite(spooltest.Times(1, fmt.Errorf("write spool file: %w", syscall.ENOSPC)))
 	b, evicted, err := s.Put(url, gzipHeader, []byte("new"), 1, t0)
@@ -85,7 +86,7 @@ func TestPutMakesRoomOnceWhenTheDiskIsFull(t *testing.T) {
 // again: the next request would overwrite that file.
 func TestAFailedWriteNeverReusesItsNumber(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	fs := &spooltest.FaultFS{}
 	s := openWith(t, dir, 1<<20, fs)
 	fs.AfterWrite(func(string) error { return errors.New("sync spool folder: Access is denied") })
@@ -105,7 +106,7 @@ func TestAHungDiskHoldsNoReader(t *testing.T) {
 	hang := make(chan struct{})
 	entered := make(chan string, 4)
 	fs := &spooltest.FaultFS{}
-	s := openWith(t, t.TempDir(), 1<<20, fs)
+	s := openWith(t, tempdir.New(t), 1<<20, fs)
 	waiting := put(t, s, "waiting", 2, t0)
 	fs.OnWrite(func(path string) error { entered <- path; <-hang; return nil })
 	fs.OnRemove(func(path string) error { entered <- path; <-hang; return nil })
@@ -134,7 +135,7 @@ func TestAHungDiskHoldsNoReader(t *testing.T) {
 // until a later try deletes it.
 func TestAFileThatCannotBeRemovedStaysCounted(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	fs := &spooltest.FaultFS{}
 	s := openWith(t, dir, 1<<20, fs)
 	put(t, s, "delivered", 3, t0)
@@ -154,7 +155,7 @@ func TestAFileThatCannotBeRemovedStaysCounted(t *testing.T) {
 // not corruption: the file stays where it is, and in the index.
 func TestATransientReadErrorKeepsTheFile(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	fs := &spooltest.FaultFS{}
 	s := openWith(t, dir, 1<<20, fs)
 	b := put(t, s, "kept", 2, t0)
@@ -175,7 +176,7 @@ func TestATransientReadErrorKeepsTheFile(t *testing.T) {
 // A file something else deleted leaves the index, with its count.
 func TestAMissingFileLeavesTheIndex(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	s := openWith(t, dir, 1<<20, spool.OS)
 	b := put(t, s, "gone", 2, t0)
 	require.NoError(t, os.Remove(filepath.Join(dir, fmt.Sprintf("%020d.track", b.Seq))))

@@ -15,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/tempdir"
 )
 
 var t0 = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
@@ -53,7 +55,7 @@ func claim(t *testing.T, s *Spool, body string) (*Batch, Request) {
 
 func TestPutSurvivesReopenInOrder(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	s := open(t, dir, 1<<20)
 	put(t, s, "first", 2, t0)
 	put(t, s, "second\nwith a newline", 3, t0.Add(time.Second))
@@ -78,7 +80,7 @@ func TestPutSurvivesReopenInOrder(t *testing.T) {
 // Every file takes whole blocks on disk, and max_bytes counts them.
 func TestSizeCountsWholeBlocks(t *testing.T) {
 	t.Parallel()
-	s := open(t, t.TempDir(), 1<<20)
+	s := open(t, tempdir.New(t), 1<<20)
 	b := put(t, s, "853 bytes would take a block", 1, t0)
 	assert.Equal(t, int64(BlockSize), b.Size)
 	big := put(t, s, strings.Repeat("x", BlockSize), 1, t0)
@@ -88,7 +90,7 @@ func TestSizeCountsWholeBlocks(t *testing.T) {
 
 func TestOpenQuarantinesWhatItCannotRead(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	s := open(t, dir, 1<<20)
 	kept := put(t, s, "kept", 1, t0)
 	torn := put(t, s, "this body loses its end", 1, t0)
@@ -121,7 +123,7 @@ func TestOpenQuarantinesWhatItCannotRead(t *testing.T) {
 // file moves to quarantine.
 func TestReadQuarantinesACorruptBody(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	s := open(t, dir, 1<<20)
 	b := put(t, s, "hello", 1, t0)
 	path := filepath.Join(dir, fmt.Sprintf("%020d.track", b.Seq))
@@ -141,7 +143,7 @@ func TestReadQuarantinesACorruptBody(t *testing.T) {
 
 func TestPutRefusesHeadersOverTheLimit(t *testing.T) {
 	t.Parallel()
-	s := open(t, t.TempDir(), 1<<20)
+	s := open(t, tempdir.New(t), 1<<20)
 	_, _, err := s.Put(url, http.Header{"X-Big": {strings.Repeat("h", MaxHeader)}}, []byte("x"), 1, t0)
 	require.ErrorIs(t, err, ErrHeaderTooLarge)
 	assert.Equal(t, Stats{}, s.Stats())
@@ -149,7 +151,7 @@ func TestPutRefusesHeadersOverTheLimit(t *testing.T) {
 
 func TestPutEvictsOldestButNeverAClaimedOne(t *testing.T) {
 	t.Parallel()
-	s := open(t, t.TempDir(), 3*BlockSize)
+	s := open(t, tempdir.New(t), 3*BlockSize)
 	first := put(t, s, "x", 1, t0)
 	second := put(t, s, "y", 1, t0)
 	put(t, s, "z", 1, t0)
@@ -170,7 +172,7 @@ func TestPutEvictsOldestButNeverAClaimedOne(t *testing.T) {
 
 func TestClaimSkipsClaimedAndBackingOffBatches(t *testing.T) {
 	t.Parallel()
-	s := open(t, t.TempDir(), 1<<20)
+	s := open(t, tempdir.New(t), 1<<20)
 	a := put(t, s, "a", 1, t0)
 	b := put(t, s, "b", 1, t0)
 	c := put(t, s, "c", 1, t0)
@@ -198,7 +200,7 @@ func TestClaimSkipsClaimedAndBackingOffBatches(t *testing.T) {
 
 func TestReplaceAndSplitKeepPlaceAndAge(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	s := open(t, dir, 1<<20)
 	b := put(t, s, "a\nb\nc\nd", 4, t0)
 	put(t, s, "later", 1, t0.Add(time.Minute))
@@ -231,7 +233,7 @@ func reopen(t *testing.T, s *Spool, dir string) *Spool {
 
 func TestClaimCreatedBefore(t *testing.T) {
 	t.Parallel()
-	s := open(t, t.TempDir(), 1<<20)
+	s := open(t, tempdir.New(t), 1<<20)
 	old := put(t, s, "old", 4, t0)
 	put(t, s, "new", 2, t0.Add(time.Hour))
 	expired := s.ClaimCreatedBefore(t0.Add(time.Minute))
@@ -242,7 +244,7 @@ func TestClaimCreatedBefore(t *testing.T) {
 
 func TestOneSpoolPerFolder(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := tempdir.New(t)
 	s, _, err := Open(dir, 1<<20)
 	require.NoError(t, err)
 	_, _, err = Open(dir, 1<<20)
@@ -258,7 +260,7 @@ func TestFolderIsPrivate(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("POSIX permissions")
 	}
-	dir := filepath.Join(t.TempDir(), "spool")
+	dir := filepath.Join(tempdir.New(t), "spool")
 	require.NoError(t, os.MkdirAll(dir, 0o755))
 	open(t, dir, 1<<20)
 	info, err := os.Stat(dir)
