@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 make build >/dev/null
 export RUNCONTEXT_FAULT_OUTAGE="${RUNCONTEXT_FAULT_OUTAGE:-5m}"
 AUTH_OUTAGE="${AUTH_OUTAGE:-20s}"
-scenarios='TestFault(Outage|ServiceUnavailableBursts|ThrottledWithRetryAfter|PartialSuccess|KilledWhileDown|StoppedWhileDown)$'
+scenarios='TestFault(Outage|OutageWithSelfTracing|InvalidInstrumentationKey|ServiceUnavailableBursts|ThrottledWithRetryAfter|PartialSuccess|KilledWhileDown|StoppedWhileDown)$'
 cd internal/e2e
 echo "outage: $RUNCONTEXT_FAULT_OUTAGE; 401/403/404 for $AUTH_OUTAGE"
 echo "== with the spool"

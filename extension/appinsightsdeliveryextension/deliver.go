@@ -57,6 +57,11 @@ type deliverer struct {
 
 	expireMu   sync.Mutex
 	lastExpire time.Time
+
+	// keys is the instrumentation key the exporters send with now, which
+	// a backlog refused for an older key is sent again with (rekey.go).
+	keys    keyring
+	rekeyed sync.Once
 }
 
 func newDeliverer(cfg SpoolConfig, entra EntraIDConfig, s *spool.Spool, dead *deadletter.Folder, logger *zap.Logger, l ledger) *deliverer {
@@ -200,7 +205,12 @@ func (d *deliverer) deliver(ctx context.Context, b *spool.Batch) {
 	case verdictSplit:
 		d.succeeded()
 		d.split(ctx, b, req)
-	case verdictRetry, verdictKeyRefused:
+	case verdictKeyRefused:
+		if d.rekey(ctx, b, req) {
+			return
+		}
+		d.retry(ctx, b, sent, o)
+	case verdictRetry:
 		d.retry(ctx, b, sent, o)
 	}
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/spool"
 	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/spool/spooltest"
+	"github.com/otelcol-runcontext/otelcol-runcontext/internal/trackprotocol"
 	"github.com/otelcol-runcontext/otelcol-runcontext/internal/trackprotocol/tracktest"
 )
 
@@ -151,7 +152,7 @@ func TestEveryItemRetryableIsAnOutage(t *testing.T) {
 func TestARefusedKeyKeepsTheBacklog(t *testing.T) {
 	t.Parallel()
 	ingest := tracktest.New(t)
-	ingest.RefuseKey(true)
+	ingest.RefuseKey(testKey)
 	cfg := fastRetries(t.TempDir())
 	cfg.Spool.NumConsumers = 2
 	cfg.Spool.MaxAttempts = 1
@@ -163,8 +164,67 @@ func TestARefusedKeyKeepsTheBacklog(t *testing.T) {
 	assert.Contains(t, errs[0].ContextMap()["what_to_do"], "APPLICATIONINSIGHTS_CONNECTION_STRING")
 	assert.Zero(t, s.counter(t, "appinsights_delivery_items_dead_lettered"))
 	assert.Equal(t, int64(15), s.ext.spool.Stats().Items, "the backlog is kept")
-	ingest.RefuseKey(false)
+	ingest.RefuseKey("")
 	assertOnce(t, waitReceived(t, ingest, sent), sent)
+	s.assertAccounting(t)
+}
+
+// Once the exporters send with another key (the operator fixed the
+// connection string and restarted), the backlog refused for the old one
+// is sent again with the new key: every record arrives, with it.
+func TestARefusedKeyBacklogIsSentWithTheNewKey(t *testing.T) {
+	t.Parallel()
+	const newKey = "99999999-8888-7777-6666-555555555555"
+	ingest := tracktest.New(t)
+	ingest.RefuseKey(testKey)
+	dir := t.TempDir()
+	cfg := fastRetries(dir)
+	cfg.Spool.MaxAttempts = 1
+	cfg.ShutdownTimeout = 200 * time.Millisecond
+	first := startSpooled(t, cfg)
+	sent := first.trackRequests(t, ingest.URL, "old", 4, 3, 0)
+	require.Eventually(t, func() bool { return first.logs.FilterMessageSnippet("refuses the instrumentation key").Len() > 0 },
+		10*time.Second, time.Millisecond)
+	first.shutdown(t)
+
+	// The fixed connection string, and a restart.
+	second := startSpooled(t, cfg)
+	resp, err := second.rt.RoundTrip(gzipTrackWithKey(t, ingest.URL, newKey, "new"))
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	sent = append(sent, "new")
+	assertOnce(t, waitReceived(t, ingest, sent), sent)
+	for _, item := range ingest.Accepted() {
+		assert.Equal(t, newKey, trackprotocol.InstrumentationKey(item))
+		assert.Contains(t, string(item), `"Microsoft.ApplicationInsights.99999999888877776666555555555555.Message"`)
+	}
+	assert.Equal(t, 1, second.logs.FilterMessageSnippet("sent again with the key the exporters use now").Len())
+	assert.Zero(t, first.counter(t, "appinsights_delivery_items_dead_lettered")+second.counter(t, "appinsights_delivery_items_dead_lettered"))
+	assert.Eventually(t, func() bool { return second.counter(t, "appinsights_delivery_items_delivered") == int64(len(sent)) },
+		10*time.Second, time.Millisecond, "the earlier run's backlog and the new record are counted delivered")
+}
+
+// With exporters of two keys on one spool, which key the operator meant
+// is unknown: nothing is re-keyed, and the refused backlog stays.
+func TestARefusedKeyIsNotGuessedAmongSeveral(t *testing.T) {
+	t.Parallel()
+	const otherKey = "99999999-8888-7777-6666-555555555555"
+	ingest := tracktest.New(t)
+	ingest.RefuseKey(testKey)
+	cfg := fastRetries(t.TempDir())
+	cfg.Spool.MaxAttempts = 1
+	s := startSpooled(t, cfg)
+	sent := s.trackRequests(t, ingest.URL, "old", 2, 3, 0)
+	resp, err := s.rt.RoundTrip(gzipTrackWithKey(t, ingest.URL, otherKey, "other"))
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	waitReceived(t, ingest, []string{"other"})
+	require.Eventually(t, func() bool { return ingest.Requests() >= 10 }, 10*time.Second, time.Millisecond)
+	assert.Equal(t, int64(len(sent)), s.ext.spool.Stats().Items, "the refused backlog stays")
+	assert.Zero(t, s.logs.FilterMessageSnippet("sent again with the key").Len())
+	for _, item := range ingest.Accepted() {
+		assert.Equal(t, otherKey, trackprotocol.InstrumentationKey(item))
+	}
 	s.assertAccounting(t)
 }
 

@@ -93,8 +93,13 @@ func (s *spooled) shutdown(t *testing.T) {
 	require.NoError(t, s.ext.Shutdown(context.Background()))
 }
 
-func envelope(id string) string {
-	return `{"name":"Microsoft.ApplicationInsights.Message","time":"2026-11-27T10:00:00Z","iKey":"11111111-2222-3333-4444-555555555555","data":{"baseType":"MessageData","baseData":{"message":"` + id + `"}}}`
+func envelope(id string) string { return envelopeWithKey(testKey, id) }
+
+// testKey is the instrumentation key the tests' envelopes carry.
+const testKey = "11111111-2222-3333-4444-555555555555"
+
+func envelopeWithKey(key, id string) string {
+	return `{"name":"Microsoft.ApplicationInsights.` + strings.ReplaceAll(key, "-", "") + `.Message","time":"2026-11-27T10:00:00Z","iKey":"` + key + `","data":{"baseType":"MessageData","baseData":{"message":"` + id + `"}}}`
 }
 
 // message is an accepted envelope's message: the id the test gave it.
@@ -570,10 +575,17 @@ func TestSpoolPassesOnAnEmptyRequest(t *testing.T) {
 // gzipTrack is a track request as ApplicationInsights-Go sends it.
 func gzipTrack(t *testing.T, url string, ids ...string) *http.Request {
 	t.Helper()
+	return gzipTrackWithKey(t, url, testKey, ids...)
+}
+
+// gzipTrackWithKey is gzipTrack for a client whose connection string
+// names instrumentation key key.
+func gzipTrackWithKey(t *testing.T, url, key string, ids ...string) *http.Request {
+	t.Helper()
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
 	for _, id := range ids {
-		_, _ = io.WriteString(zw, envelope(id)+"\n")
+		_, _ = io.WriteString(zw, envelopeWithKey(key, id)+"\n")
 	}
 	require.NoError(t, zw.Close())
 	req, err := http.NewRequest(http.MethodPost, url+"v2.1/track", &buf)

@@ -407,8 +407,7 @@ func TestFaultKilledWhileDown(t *testing.T) {
 	sent := r.send(t, "killed", 300)
 	if !baseline() {
 		// Killed once every record is on disk (answered as accepted).
-		require.Eventually(t, func() bool { return r.metric(t, spooledMetric, "") >= int64(len(sent)) },
-			30*time.Second, 50*time.Millisecond, "the exporter never handed every record to the spool")
+		r.waitForSpooled(t, len(sent))
 	} else {
 		time.Sleep(3 * time.Second) // the exporter's batch interval and first attempt
 	}
@@ -457,10 +456,10 @@ func TestFaultSpoolFull(t *testing.T) {
 	var rounds [][]string
 	for i := range 8 {
 		rounds = append(rounds, r.send(t, fmt.Sprintf("full%d", i), 200))
-		// One round, one track request at least: the exporter's 1 s batch.
-		time.Sleep(1200 * time.Millisecond)
+		// One round, one track request at least: the next round starts
+		// once this one is on disk.
+		r.waitForSpooled(t, (i+1)*200)
 	}
-	require.Eventually(t, func() bool { return r.metric(t, spooledMetric, "") >= 8*200 }, 30*time.Second, 50*time.Millisecond)
 	dropped := r.metric(t, droppedMetric, `reason="spool_full"`)
 	require.Positive(t, dropped, "the spool never filled (%d bytes): make the rounds larger", r.metric(t, "otelcol_appinsights_delivery_spool_bytes", ""))
 	assert.LessOrEqual(t, r.metric(t, "otelcol_appinsights_delivery_spool_bytes", ""), int64(24576))
@@ -481,6 +480,13 @@ func TestFaultSpoolFull(t *testing.T) {
 	got := r.received(t)
 	assert.Zero(t, got[sent[0]], "the oldest record was kept, yet the spool was full")
 	assert.Positive(t, got[sent[len(sent)-1]], "the newest record was dropped")
+}
+
+// waitForSpooled waits until the collector has spooled n items in all.
+func (r *faultRun) waitForSpooled(t testing.TB, n int) {
+	t.Helper()
+	require.Eventually(t, func() bool { return r.metric(t, spooledMetric, "") >= int64(n) },
+		30*time.Second, 50*time.Millisecond, "the exporter never handed %d records to the spool", n)
 }
 
 // Two collectors on one spool folder would send everything twice: the

@@ -58,7 +58,7 @@ type Server struct {
 	mu          sync.Mutex
 	faults      []Fault
 	failItem    FailItemFunc
-	refuseKey   bool
+	refuseKey   string
 	failRequest func(items [][]byte) int
 	validToken  func(token string) bool
 	refused     int
@@ -123,13 +123,14 @@ func (s *Server) FailItems(fail FailItemFunc) {
 	s.failItem = fail
 }
 
-// RefuseKey makes every later request fail each item with 400 "Invalid
-// instrumentation key", as ingestion answers a connection string whose
-// key is wrong or whose resource is gone; false stops it.
-func (s *Server) RefuseKey(refuse bool) {
+// RefuseKey makes every later item sent with instrumentation key key
+// fail with 400 "Invalid instrumentation key", as ingestion answers a
+// connection string whose key is wrong or whose resource is gone; ""
+// stops it.
+func (s *Server) RefuseKey(key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.refuseKey = refuse
+	s.refuseKey = key
 }
 
 // FailRequests makes every later request for whose items fail returns a
@@ -321,7 +322,7 @@ func (s *Server) acceptInMemory(w http.ResponseWriter, r *http.Request) {
 		refuseKey := s.refuseKey
 		s.mu.Unlock()
 		for i, item := range items {
-			if refuseKey {
+			if refuseKey != "" && trackprotocol.InstrumentationKey(item) == refuseKey {
 				errs = append(errs, trackprotocol.ItemError{Index: i, StatusCode: http.StatusBadRequest, Message: "Invalid instrumentation key"})
 				continue
 			}
