@@ -9,9 +9,10 @@
 // for about two minutes, forgets everything when the collector stops, and
 // reports failed deliveries only to a debug-level listener. With a spool,
 // this middleware writes every track request to disk before answering the
-// exporter that it was accepted, and delivers from disk itself: in order,
-// with backoff, resending only the retryable items of a partial success,
-// across restarts. Either way it logs what ingestion rejected and holds the
+// exporter that it was accepted, and delivers from disk itself: many
+// requests at once, oldest ready first, each with its own backoff, pausing
+// as a whole during an outage, resending only the retryable items of a
+// partial success, across restarts. Either way it logs what ingestion rejected and holds the
 // collector's shutdown until the exporter's last track requests are
 // answered.
 package appinsightsdeliveryextension // import "github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension"
