@@ -39,20 +39,27 @@ func roundTrip(t *testing.T, status int, body string) (string, []observer.Logged
 	set.Logger = zap.New(core)
 	ext, err := NewFactory().Create(context.Background(), set, createDefaultConfig())
 	require.NoError(t, err)
-	wrap, err := ext.(extensionmiddleware.HTTPClient).GetHTTPRoundTripper(context.Background())
+	got, read := trackThrough(t, ext.(extensionmiddleware.HTTPClient), srv.URL)
+	assert.Equal(t, status, got)
+	return string(read), logs.All()
+}
+
+// trackThrough sends one track request through the middleware to url,
+// and returns the answer's status and body.
+func trackThrough(t *testing.T, mw extensionmiddleware.HTTPClient, url string) (int, []byte) {
+	t.Helper()
+	wrap, err := mw.GetHTTPRoundTripper(context.Background())
 	require.NoError(t, err)
 	rt, err := wrap(context.Background(), http.DefaultTransport)
 	require.NoError(t, err)
-
-	req, err := http.NewRequest(http.MethodPost, srv.URL+"/v2.1/track", strings.NewReader("{}"))
+	req, err := http.NewRequest(http.MethodPost, url+"/v2.1/track", strings.NewReader("{}"))
 	require.NoError(t, err)
 	resp, err := rt.RoundTrip(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
-	read, err := io.ReadAll(resp.Body)
+	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
-	assert.Equal(t, status, resp.StatusCode)
-	return string(read), logs.All()
+	return resp.StatusCode, body
 }
 
 func TestReportsWhatWasNotAccepted(t *testing.T) {
@@ -192,18 +199,8 @@ func TestPassThroughReadsABoundedAnswer(t *testing.T) {
 	}))
 	defer srv.Close()
 	e := newTestExtension(t, &Config{ShutdownTimeout: time.Second}, zap.NewNop())
-	wrap, err := e.GetHTTPRoundTripper(context.Background())
-	require.NoError(t, err)
-	rt, err := wrap(context.Background(), http.DefaultTransport)
-	require.NoError(t, err)
-	req, err := http.NewRequest(http.MethodPost, srv.URL+"/v2.1/track", strings.NewReader("{}"))
-	require.NoError(t, err)
-	resp, err := rt.RoundTrip(req)
-	require.NoError(t, err)
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	require.NoError(t, resp.Body.Close())
-	assert.Equal(t, http.StatusBadGateway, resp.StatusCode)
+	status, body := trackThrough(t, e, srv.URL)
+	assert.Equal(t, http.StatusBadGateway, status)
 	assert.Len(t, body, maxAnswer)
 }
 

@@ -6,7 +6,6 @@ package spool_test
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,13 +22,7 @@ import (
 	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/tempdir"
 )
 
-const block = 4096
-
-var t0 = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-
-const url = "http://ingest/v2.1/track"
-
-var gzipHeader = http.Header{"Content-Encoding": {"gzip"}}
+const block = spool.BlockSize
 
 func openWith(t *testing.T, dir string, maxBytes int64, fs spool.FileSystem) *spool.Spool {
 	t.Helper()
@@ -38,25 +31,6 @@ func openWith(t *testing.T, dir string, maxBytes int64, fs spool.FileSystem) *sp
 	require.Empty(t, quarantined)
 	t.Cleanup(func() { _ = s.Close() })
 	return s
-}
-
-func put(t *testing.T, s *spool.Spool, body string, items int, at time.Time) *spool.Batch {
-	t.Helper()
-	b, evicted, err := s.Put(url, gzipHeader, []byte(body), items, at)
-	require.NoError(t, err)
-	require.Empty(t, evicted)
-	return b
-}
-
-// claim takes the oldest ready batch, which the test expects to hold body.
-func claim(t *testing.T, s *spool.Spool, body string) (*spool.Batch, spool.Request) {
-	t.Helper()
-	b, _, _ := s.Claim(t0)
-	require.NotNil(t, b, "no batch to claim")
-	req, err := s.Read(b)
-	require.NoError(t, err)
-	require.Equal(t, body, string(req.Body))
-	return b, req
 }
 
 func TestPutMakesRoomOnceWhenTheDiskIsFull(t *testing.T) {

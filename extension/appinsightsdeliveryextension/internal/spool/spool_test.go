@@ -1,7 +1,7 @@
 // Copyright otelcol-runcontext authors
 // SPDX-License-Identifier: Apache-2.0
 
-package spool
+package spool_test
 
 import (
 	"fmt"
@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/spool"
 	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/internal/tempdir"
 )
 
@@ -25,16 +26,12 @@ const url = "http://ingest/v2.1/track"
 
 var gzipHeader = http.Header{"Content-Encoding": {"gzip"}, "X-Tenant": {"tenant-a"}}
 
-func open(t *testing.T, dir string, maxBytes int64) *Spool {
+func open(t *testing.T, dir string, maxBytes int64) *spool.Spool {
 	t.Helper()
-	s, quarantined, err := Open(dir, maxBytes)
-	require.NoError(t, err)
-	require.Empty(t, quarantined)
-	t.Cleanup(func() { _ = s.Close() })
-	return s
+	return openWith(t, dir, maxBytes, spool.OS)
 }
 
-func put(t *testing.T, s *Spool, body string, items int, at time.Time) *Batch {
+func put(t *testing.T, s *spool.Spool, body string, items int, at time.Time) *spool.Batch {
 	t.Helper()
 	b, evicted, err := s.Put(url, gzipHeader, []byte(body), items, at)
 	require.NoError(t, err)
@@ -43,7 +40,7 @@ func put(t *testing.T, s *Spool, body string, items int, at time.Time) *Batch {
 }
 
 // claim takes the oldest ready batch, which the test expects to hold body.
-func claim(t *testing.T, s *Spool, body string) (*Batch, Request) {
+func claim(t *testing.T, s *spool.Spool, body string) (*spool.Batch, spool.Request) {
 	t.Helper()
 	b, _, _ := s.Claim(t0)
 	require.NotNil(t, b, "no batch to claim")
@@ -63,7 +60,7 @@ func TestPutSurvivesReopenInOrder(t *testing.T) {
 	// A new process: what was put is there, in order, with its header.
 	require.NoError(t, s.Close())
 	s2 := open(t, dir, 1<<20)
-	assert.Equal(t, Stats{Bytes: s.Stats().Bytes, Items: 5, Requests: 2, Oldest: t0}, s2.Stats())
+	assert.Equal(t, spool.Stats{Bytes: s.Stats().Bytes, Items: 5, Requests: 2, Oldest: t0}, s2.Stats())
 	b, req := claim(t, s2, "first")
 	assert.Equal(t, url, req.URL)
 	assert.Equal(t, "gzip", req.Encoding())
@@ -82,10 +79,10 @@ func TestSizeCountsWholeBlocks(t *testing.T) {
 	t.Parallel()
 	s := open(t, tempdir.New(t), 1<<20)
 	b := put(t, s, "853 bytes would take a block", 1, t0)
-	assert.Equal(t, int64(BlockSize), b.Size)
-	big := put(t, s, strings.Repeat("x", BlockSize), 1, t0)
-	assert.Equal(t, int64(2*BlockSize), big.Size)
-	assert.Equal(t, int64(3*BlockSize), s.Stats().Bytes)
+	assert.Equal(t, int64(spool.BlockSize), b.Size)
+	big := put(t, s, strings.Repeat("x", spool.BlockSize), 1, t0)
+	assert.Equal(t, int64(2*spool.BlockSize), big.Size)
+	assert.Equal(t, int64(3*spool.BlockSize), s.Stats().Bytes)
 }
 
 func TestOpenQuarantinesWhatItCannotRead(t *testing.T) {
@@ -103,7 +100,7 @@ func TestOpenQuarantinesWhatItCannotRead(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, os.Truncate(tornPath, info.Size()-4))
 
-	s2, quarantined, err := Open(dir, 1<<20)
+	s2, quarantined, err := spool.Open(dir, 1<<20)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s2.Close() })
 	tornName := filepath.Base(tornPath)
@@ -112,7 +109,7 @@ func TestOpenQuarantinesWhatItCannotRead(t *testing.T) {
 	b, _ := claim(t, s2, "kept")
 	assert.Equal(t, kept.Seq, b.Seq)
 	// Kept, not deleted: an operator can look at them.
-	q, err := os.ReadDir(filepath.Join(dir, QuarantineDir))
+	q, err := os.ReadDir(filepath.Join(dir, spool.QuarantineDir))
 	require.NoError(t, err)
 	assert.Len(t, q, 3)
 	_, err = os.Stat(filepath.Join(dir, "00000000000000000009.track.tmp"))
@@ -135,23 +132,23 @@ func TestReadQuarantinesACorruptBody(t *testing.T) {
 	c, _, _ := s.Claim(t0)
 	require.Same(t, b, c)
 	_, err = s.Read(c)
-	require.ErrorIs(t, err, ErrCorrupt)
-	assert.Equal(t, Stats{}, s.Stats())
-	_, err = os.Stat(filepath.Join(dir, QuarantineDir, filepath.Base(path)))
+	require.ErrorIs(t, err, spool.ErrCorrupt)
+	assert.Equal(t, spool.Stats{}, s.Stats())
+	_, err = os.Stat(filepath.Join(dir, spool.QuarantineDir, filepath.Base(path)))
 	require.NoError(t, err)
 }
 
 func TestPutRefusesHeadersOverTheLimit(t *testing.T) {
 	t.Parallel()
 	s := open(t, tempdir.New(t), 1<<20)
-	_, _, err := s.Put(url, http.Header{"X-Big": {strings.Repeat("h", MaxHeader)}}, []byte("x"), 1, t0)
-	require.ErrorIs(t, err, ErrHeaderTooLarge)
-	assert.Equal(t, Stats{}, s.Stats())
+	_, _, err := s.Put(url, http.Header{"X-Big": {strings.Repeat("h", spool.MaxHeader)}}, []byte("x"), 1, t0)
+	require.ErrorIs(t, err, spool.ErrHeaderTooLarge)
+	assert.Equal(t, spool.Stats{}, s.Stats())
 }
 
 func TestPutEvictsOldestButNeverAClaimedOne(t *testing.T) {
 	t.Parallel()
-	s := open(t, tempdir.New(t), 3*BlockSize)
+	s := open(t, tempdir.New(t), 3*spool.BlockSize)
 	first := put(t, s, "x", 1, t0)
 	second := put(t, s, "y", 1, t0)
 	put(t, s, "z", 1, t0)
@@ -163,10 +160,10 @@ func TestPutEvictsOldestButNeverAClaimedOne(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, evicted, 1)
 	assert.Equal(t, second.Seq, evicted[0].Seq)
-	assert.Equal(t, Stats{Bytes: 3 * BlockSize, Items: 3, Requests: 3, Oldest: t0}, s.Stats())
+	assert.Equal(t, spool.Stats{Bytes: 3 * spool.BlockSize, Items: 3, Requests: 3, Oldest: t0}, s.Stats())
 
-	_, _, err = s.Put(url, gzipHeader, make([]byte, 3*BlockSize), 1, t0)
-	assert.ErrorIs(t, err, ErrTooLarge)
+	_, _, err = s.Put(url, gzipHeader, make([]byte, 3*spool.BlockSize), 1, t0)
+	assert.ErrorIs(t, err, spool.ErrTooLarge)
 	assert.Equal(t, int64(3), s.Stats().Items, "a request too large for the spool evicts nothing")
 }
 
@@ -225,7 +222,7 @@ func TestReplaceAndSplitKeepPlaceAndAge(t *testing.T) {
 	assert.Equal(t, s.Stats().Bytes, s3.Stats().Bytes)
 }
 
-func reopen(t *testing.T, s *Spool, dir string) *Spool {
+func reopen(t *testing.T, s *spool.Spool, dir string) *spool.Spool {
 	t.Helper()
 	require.NoError(t, s.Close())
 	return open(t, dir, 1<<20)
@@ -237,20 +234,20 @@ func TestClaimCreatedBefore(t *testing.T) {
 	old := put(t, s, "old", 4, t0)
 	put(t, s, "new", 2, t0.Add(time.Hour))
 	expired := s.ClaimCreatedBefore(t0.Add(time.Minute))
-	require.Equal(t, []*Batch{old}, expired)
+	require.Equal(t, []*spool.Batch{old}, expired)
 	require.NoError(t, s.Remove(old))
-	assert.Equal(t, Stats{Bytes: BlockSize, Items: 2, Requests: 1, Oldest: t0.Add(time.Hour)}, s.Stats())
+	assert.Equal(t, spool.Stats{Bytes: spool.BlockSize, Items: 2, Requests: 1, Oldest: t0.Add(time.Hour)}, s.Stats())
 }
 
 func TestOneSpoolPerFolder(t *testing.T) {
 	t.Parallel()
 	dir := tempdir.New(t)
-	s, _, err := Open(dir, 1<<20)
+	s, _, err := spool.Open(dir, 1<<20)
 	require.NoError(t, err)
-	_, _, err = Open(dir, 1<<20)
+	_, _, err = spool.Open(dir, 1<<20)
 	require.ErrorContains(t, err, "another collector is using this spool folder")
 	require.NoError(t, s.Close())
-	s2, _, err := Open(dir, 1<<20)
+	s2, _, err := spool.Open(dir, 1<<20)
 	require.NoError(t, err)
 	require.NoError(t, s2.Close())
 }
@@ -266,31 +263,4 @@ func TestFolderIsPrivate(t *testing.T) {
 	info, err := os.Stat(dir)
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o700), info.Mode().Perm())
-}
-
-// The index holds no URL or headers: half a million waiting requests take
-// little memory, and removing one copies nothing.
-func TestIndexStaysSmall(t *testing.T) {
-	x := newIndex()
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	const n = 500_000
-	batches := make([]*Batch, n)
-	for i := range n {
-		batches[i] = &Batch{Seq: uint64(i), Created: t0, Items: 100, Size: BlockSize}
-		x.bytes += BlockSize
-		x.add(batches[i])
-	}
-	runtime.GC()
-	runtime.ReadMemStats(&after)
-	perEntry := float64(after.HeapAlloc-before.HeapAlloc) / n
-	assert.Less(t, perEntry, 200.0, "bytes per waiting request")
-	for i := 1; i < n; i += 2 {
-		x.detach(batches[i])
-		x.gone(batches[i])
-	}
-	assert.Equal(t, n/2, x.batches.Len())
-	assert.Equal(t, int64(n/2)*BlockSize, x.bytes)
-	runtime.KeepAlive(batches)
 }
