@@ -37,6 +37,7 @@ type objects struct {
 	budgets      []*policyv1.PodDisruptionBudget
 	autoscalers  []*autoscalingv2.HorizontalPodAutoscaler
 	jobs         []*batchv1.Job
+	namespaces   []*corev1.Namespace
 	// others are the kinds no Kubernetes API type describes (custom
 	// resources), by kind.
 	others map[string][]map[string]any
@@ -62,6 +63,8 @@ func decodeStrict(t *testing.T, stream []byte) *objects {
 			objs.budgets = append(objs.budgets, strictly[policyv1.PodDisruptionBudget](t, doc))
 		case "autoscaling/v2/HorizontalPodAutoscaler":
 			objs.autoscalers = append(objs.autoscalers, strictly[autoscalingv2.HorizontalPodAutoscaler](t, doc))
+		case "v1/Namespace":
+			objs.namespaces = append(objs.namespaces, strictly[corev1.Namespace](t, doc))
 		case "batch/v1/Job":
 			objs.jobs = append(objs.jobs, strictly[batchv1.Job](t, doc))
 		default:
@@ -206,6 +209,25 @@ func TestKubernetesGateway(t *testing.T) {
 	c := sts.Spec.Template.Spec.Containers[0]
 	pod := sts.Spec.Template.Spec
 	gw := readGateway(t)
+
+	// kubectl apply -k on a fresh cluster: the namespace every object and
+	// the documented Secrets go into is created with them, under Pod
+	// Security "restricted", which the pod must meet.
+	t.Run("creates its namespace", func(t *testing.T) {
+		require.Len(t, objs.namespaces, 1)
+		ns := objs.namespaces[0]
+		assert.Equal(t, "restricted", ns.Labels["pod-security.kubernetes.io/enforce"])
+		assert.Equal(t, ns.Name, sts.Namespace)
+		for _, svc := range objs.services {
+			assert.Equal(t, ns.Name, svc.Namespace, svc.Name)
+		}
+		docs, err := os.ReadFile(filepath.Join("..", "docs", "deployment.md"))
+		require.NoError(t, err)
+		for _, line := range regexp.MustCompile(`(?m)^kubectl .*create secret.*$`).FindAllString(string(docs), -1) {
+			assert.Contains(t, line, "-n "+ns.Name, "the documented Secret goes into the namespace")
+		}
+		require.NotNil(t, pod.SecurityContext.SeccompProfile, "restricted asks for a seccomp profile")
+	})
 
 	t.Run("runs the image's gateway.yaml", func(t *testing.T) {
 		assert.Equal(t, []string{"--config", "/etc/otelcol-runcontext/gateway.yaml"}, c.Args)
@@ -406,6 +428,25 @@ func TestHelmValuesMatchTheGateway(t *testing.T) {
 		_, ok := mountedAt(c, file)
 		assert.True(t, ok, "%s is mounted", file)
 	}
+	// One GOMEMLIMIT: the chart's, from the memory limit.
+	assert.Equal(t, true, values["useGOMEMLIMIT"])
+	_, ok = envOf(c, "GOMEMLIMIT")
+	assert.False(t, ok, "extraEnvs repeats the GOMEMLIMIT useGOMEMLIMIT sets")
+	// Pod Security "restricted": the pod's and the container's contexts.
+	var podSecurity corev1.PodSecurityContext
+	raw, err := yaml.Marshal(values["podSecurityContext"])
+	require.NoError(t, err)
+	require.NoError(t, yaml.UnmarshalStrict(raw, &podSecurity))
+	require.NotNil(t, podSecurity.SeccompProfile)
+	assert.Equal(t, corev1.SeccompProfileTypeRuntimeDefault, podSecurity.SeccompProfile.Type)
+	assert.True(t, *podSecurity.RunAsNonRoot)
+	var security corev1.SecurityContext
+	raw, err = yaml.Marshal(values["securityContext"])
+	require.NoError(t, err)
+	require.NoError(t, yaml.UnmarshalStrict(raw, &security))
+	assert.False(t, *security.AllowPrivilegeEscalation)
+	assert.Equal(t, []corev1.Capability{"ALL"}, security.Capabilities.Drop)
+
 	grace := time.Duration(values["terminationGracePeriodSeconds"].(float64)) * time.Second
 	assert.Greater(t, grace, 2*duration(t, gw.Extensions.Delivery.ShutdownTimeout))
 	assert.Equal(t, float64(port(t, envDefault(gw.Extensions.Health.Endpoint))),
