@@ -34,14 +34,14 @@ type workflow struct {
 
 // Every step that runs the project's Python steps runs under
 // runcontext-launch, installed by this repository's setup action first;
-// the connection string is a secret.
+// the connection string is a secret, which only the launched steps get.
 func TestGitHubActionsWorkflow(t *testing.T) {
 	var wf workflow
 	readStrict(t, filepath.Join("..", "examples", "github-actions", "train.yml"), &wf)
 	require.Len(t, wf.Jobs, 1)
 	for _, job := range wf.Jobs {
 		assert.NotEmpty(t, wf.On, "the workflow's triggers")
-		assert.Equal(t, "${{ secrets.APPLICATIONINSIGHTS_CONNECTION_STRING }}", job.Env["APPLICATIONINSIGHTS_CONNECTION_STRING"])
+		assert.NotContains(t, job.Env, "APPLICATIONINSIGHTS_CONNECTION_STRING", "job-level env: checkout and pip would see the secret")
 		installed, launched := false, 0
 		for _, step := range job.Steps {
 			if strings.HasPrefix(step.Uses, "otelcol-runcontext/otelcol-runcontext/actions/setup@") {
@@ -51,6 +51,7 @@ func TestGitHubActionsWorkflow(t *testing.T) {
 			if strings.Contains(step.Run, "python") && !strings.HasPrefix(step.Run, "pip ") {
 				assert.True(t, installed, "runcontext-launch is installed before %q", step.Name)
 				assert.True(t, strings.HasPrefix(step.Run, "runcontext-launch -- "), step.Run)
+				assert.Equal(t, "${{ secrets.APPLICATIONINSIGHTS_CONNECTION_STRING }}", step.Env["APPLICATIONINSIGHTS_CONNECTION_STRING"], step.Name)
 				assert.Contains(t, step.Env["OTEL_RESOURCE_ATTRIBUTES"], "cicd.pipeline.task.name="+step.Name)
 				script := strings.Fields(step.Run)
 				for _, f := range script {
@@ -59,6 +60,8 @@ func TestGitHubActionsWorkflow(t *testing.T) {
 					}
 				}
 				launched++
+			} else {
+				assert.NotContains(t, step.Env, "APPLICATIONINSIGHTS_CONNECTION_STRING", "a step that is not launched gets no secret")
 			}
 		}
 		assert.Equal(t, 2, launched)

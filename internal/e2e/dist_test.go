@@ -47,7 +47,10 @@ func TestDistArchiveOfTheHost(t *testing.T) {
 		assert.FileExists(t, filepath.Join(dir, "config", cfg))
 	}
 
-	t.Run("the GitHub action installs it", func(t *testing.T) { setupActionInstalls(t, out, version, name) })
+	t.Run("the GitHub action installs it", func(t *testing.T) { setupActionInstalls(t, out, version, name, os.Getenv("PATH")) })
+	t.Run("the GitHub action installs it with a macOS runner's tools", func(t *testing.T) {
+		setupActionInstalls(t, out, version, name, withoutSha256sum(t))
+	})
 
 	ingest := ingestiontest.New(t)
 	step, err := pipelineStep()
@@ -64,11 +67,23 @@ func TestDistArchiveOfTheHost(t *testing.T) {
 	assertStepArrived(t, logEnvelopes(ingest.Envelopes(t)), trainingRun)
 }
 
+// withoutSha256sum is a PATH of the tools the action's script uses as a
+// macOS runner has them: shasum, and no sha256sum.
+func withoutSha256sum(t *testing.T) string {
+	bin := t.TempDir()
+	for _, tool := range []string{"bash", "curl", "grep", "tar", "gzip", "mkdir", "shasum"} {
+		target, err := exec.LookPath(tool)
+		require.NoError(t, err, "the test needs %s", tool)
+		require.NoError(t, os.Symlink(target, filepath.Join(bin, tool)))
+	}
+	return bin
+}
+
 // setupActionInstalls runs the script of actions/setup/action.yml as a
-// runner would, with the release folder as its download site (file://):
-// it checks the archive against SHA256SUMS, unpacks it and puts it on the
-// job's PATH.
-func setupActionInstalls(t *testing.T, dist, version, name string) {
+// runner would, with the release folder as its download site (file://)
+// and the tools on path: it checks the archive against SHA256SUMS, unpacks
+// it and puts it on the job's PATH.
+func setupActionInstalls(t *testing.T, dist, version, name, path string) {
 	raw, err := os.ReadFile(filepath.Join(repoRoot, "actions", "setup", "action.yml"))
 	require.NoError(t, err)
 	var action struct {
@@ -94,8 +109,11 @@ func setupActionInstalls(t *testing.T, dist, version, name string) {
 	require.NotEmpty(t, runner, "a platform the action installs on")
 	runnerOS, runnerArch, _ := strings.Cut(runner, "/")
 	githubPath := filepath.Join(t.TempDir(), "GITHUB_PATH")
-	cmd := exec.Command(action.Runs.Steps[0].Shell, "-c", action.Runs.Steps[0].Run)
+	shell, err := exec.LookPath(action.Runs.Steps[0].Shell)
+	require.NoError(t, err)
+	cmd := exec.Command(shell, "-c", action.Runs.Steps[0].Run)
 	cmd.Env = append(os.Environ(),
+		"PATH="+path,
 		"VERSION="+version,
 		"BASE_URL=file://"+site,
 		"RUNNER_OS_NAME="+runnerOS,
@@ -105,7 +123,7 @@ func setupActionInstalls(t *testing.T, dist, version, name string) {
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	assert.Contains(t, string(out), "runcontext-launch version "+version)
-	path, err := os.ReadFile(githubPath)
+	added, err := os.ReadFile(githubPath)
 	require.NoError(t, err)
-	assert.FileExists(t, filepath.Join(strings.TrimSpace(string(path)), "otelcol-runcontext"))
+	assert.FileExists(t, filepath.Join(strings.TrimSpace(string(added)), "otelcol-runcontext"))
 }
