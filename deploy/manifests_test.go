@@ -20,6 +20,7 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -38,6 +39,7 @@ type objects struct {
 	autoscalers  []*autoscalingv2.HorizontalPodAutoscaler
 	jobs         []*batchv1.Job
 	namespaces   []*corev1.Namespace
+	policies     []*networkingv1.NetworkPolicy
 	// others are the kinds no Kubernetes API type describes (custom
 	// resources), by kind.
 	others map[string][]map[string]any
@@ -63,12 +65,14 @@ func decodeStrict(t *testing.T, stream []byte) *objects {
 			objs.budgets = append(objs.budgets, strictly[policyv1.PodDisruptionBudget](t, doc))
 		case "autoscaling/v2/HorizontalPodAutoscaler":
 			objs.autoscalers = append(objs.autoscalers, strictly[autoscalingv2.HorizontalPodAutoscaler](t, doc))
+		case "networking.k8s.io/v1/NetworkPolicy":
+			objs.policies = append(objs.policies, strictly[networkingv1.NetworkPolicy](t, doc))
 		case "v1/Namespace":
 			objs.namespaces = append(objs.namespaces, strictly[corev1.Namespace](t, doc))
 		case "batch/v1/Job":
 			objs.jobs = append(objs.jobs, strictly[batchv1.Job](t, doc))
 		default:
-			require.NotContains(t, []string{"v1", "apps/v1", "batch/v1", "policy/v1", "autoscaling/v2"}, meta.APIVersion,
+			require.NotContains(t, []string{"v1", "apps/v1", "batch/v1", "policy/v1", "autoscaling/v2", "networking.k8s.io/v1"}, meta.APIVersion,
 				"a built-in kind the test does not decode: %s", meta.Kind)
 			var o map[string]any
 			require.NoError(t, yaml.Unmarshal([]byte(doc), &o))
@@ -134,6 +138,22 @@ type gatewayConfig struct {
 	Exporters map[string]struct {
 		ShutdownTimeout string `json:"shutdown_timeout"`
 	} `json:"exporters"`
+	Service struct {
+		Telemetry struct {
+			Metrics struct {
+				Readers []struct {
+					Pull struct {
+						Exporter struct {
+							Prometheus struct {
+								Host string `json:"host"`
+								Port string `json:"port"`
+							} `json:"prometheus"`
+						} `json:"exporter"`
+					} `json:"pull"`
+				} `json:"readers"`
+			} `json:"metrics"`
+		} `json:"telemetry"`
+	} `json:"service"`
 }
 
 // envDefault is the default of a ${env:NAME:-default} reference, or the
@@ -227,6 +247,45 @@ func TestKubernetesGateway(t *testing.T) {
 			assert.Contains(t, line, "-n "+ns.Name, "the documented Secret goes into the namespace")
 		}
 		require.NotNil(t, pod.SecurityContext.SeccompProfile, "restricted asks for a seccomp profile")
+	})
+
+	// What docs/deployment.md tells operators to alert on can be scraped:
+	// on the pod's address and a named port, and only from the monitoring
+	// namespace; OTLP only from the namespaces that send.
+	t.Run("metrics can be scraped, behind a NetworkPolicy", func(t *testing.T) {
+		readers := gw.Service.Telemetry.Metrics.Readers
+		require.Len(t, readers, 1)
+		prom := readers[0].Pull.Exporter.Prometheus
+		host, ok := envOf(c, "RUNCONTEXT_METRICS_HOST")
+		require.True(t, ok, "the metrics listen on 127.0.0.1 unless told")
+		require.NotNil(t, host.ValueFrom)
+		assert.Equal(t, "status.podIP", host.ValueFrom.FieldRef.FieldPath)
+		metricsPort, ok := envOf(c, "RUNCONTEXT_METRICS_PORT")
+		require.True(t, ok)
+		assert.Contains(t, prom.Port, "RUNCONTEXT_METRICS_PORT")
+		assert.Equal(t, metricsPort.Value, strconv.Itoa(int(containerPort(c, "metrics"))))
+
+		require.Len(t, objs.policies, 1)
+		np := objs.policies[0]
+		assert.True(t, labels.SelectorFromSet(np.Spec.PodSelector.MatchLabels).Matches(labels.Set(sts.Spec.Template.Labels)), "the policy selects the gateway's pods")
+		assert.NotEmpty(t, np.Spec.PodSelector.MatchLabels, "not every pod of the namespace")
+		assert.ElementsMatch(t, []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress}, np.Spec.PolicyTypes)
+		allowed := map[string]bool{}
+		for _, rule := range np.Spec.Ingress {
+			require.NotEmpty(t, rule.From, "ingress from chosen namespaces, not from anywhere")
+			for _, p := range rule.Ports {
+				require.NotZero(t, containerPort(c, p.Port.String()), "port %s is the container's", p.Port)
+				allowed[p.Port.String()] = true
+			}
+		}
+		assert.Equal(t, map[string]bool{"otlp-grpc": true, "otlp-http": true, "metrics": true}, allowed)
+		var https bool
+		for _, rule := range np.Spec.Egress {
+			for _, p := range rule.Ports {
+				https = https || p.Port.IntValue() == 443
+			}
+		}
+		assert.True(t, https, "ingestion and Entra ID over HTTPS")
 	})
 
 	t.Run("runs the image's gateway.yaml", func(t *testing.T) {
