@@ -400,6 +400,20 @@ func TestKubernetesGateway(t *testing.T) {
 		assert.GreaterOrEqual(t, *objs.autoscalers[0].Spec.MinReplicas, int32(2), "a budget of one unavailable needs two replicas")
 		assert.Equal(t, pod.ServiceAccountName, objs.accounts[0].Name)
 	})
+
+	// No spool is stranded: the autoscaler never removes a replica (its
+	// retained volume would wait for that ordinal to come back), and the
+	// StatefulSet leaves the count to the autoscaler.
+	t.Run("scaling strands no spool", func(t *testing.T) {
+		hpa := objs.autoscalers[0]
+		require.NotNil(t, hpa.Spec.Behavior)
+		require.NotNil(t, hpa.Spec.Behavior.ScaleDown)
+		require.NotNil(t, hpa.Spec.Behavior.ScaleDown.SelectPolicy)
+		assert.Equal(t, autoscalingv2.DisabledPolicySelect, *hpa.Spec.Behavior.ScaleDown.SelectPolicy)
+		assert.Nil(t, sts.Spec.Replicas, "a replica count next to the autoscaler resets it on every apply")
+		require.NotNil(t, sts.Spec.PersistentVolumeClaimRetentionPolicy)
+		assert.Equal(t, appsv1.RetainPersistentVolumeClaimRetentionPolicyType, sts.Spec.PersistentVolumeClaimRetentionPolicy.WhenScaled)
+	})
 }
 
 // Unknown fields fail the decoding: the test would catch a misspelt key.
