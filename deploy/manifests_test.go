@@ -82,6 +82,12 @@ func decodeStrict(t *testing.T, stream []byte) *objects {
 	return objs
 }
 
+// placeholderImage is the image each recipe names until its user sets
+// their registry's: kustomize's newName, the chart's image.repository, the
+// Operator CR's image. A bare name would resolve to docker.io/library,
+// where no such image is.
+const placeholderImage = "REGISTRY.example/otelcol-runcontext"
+
 // strictly decodes one document into T, failing on any field T lacks.
 func strictly[T any](t *testing.T, doc string) *T {
 	t.Helper()
@@ -290,7 +296,7 @@ func TestKubernetesGateway(t *testing.T) {
 
 	t.Run("runs the image's gateway.yaml", func(t *testing.T) {
 		assert.Equal(t, []string{"--config", "/etc/otelcol-runcontext/gateway.yaml"}, c.Args)
-		assert.Equal(t, "otelcol-runcontext:0.1.0", c.Image)
+		assert.Equal(t, placeholderImage+":0.1.0", c.Image, "the image is the registry's, never docker.io/library's")
 	})
 
 	t.Run("ports", func(t *testing.T) {
@@ -462,6 +468,7 @@ func TestOperatorSidecarForJobs(t *testing.T) {
 	assert.Equal(t, emptyIsNull(sidecar["processors"]), emptyIsNull(config["processors"]), "the processors of config/azure.yaml")
 	assert.Equal(t, sidecar["service"].(map[string]any)["pipelines"], config["service"].(map[string]any)["pipelines"], "the pipelines of config/azure.yaml")
 
+	assert.Equal(t, placeholderImage+":0.1.0", spec["image"])
 	pod := objs.jobs[0].Spec.Template
 	assert.Equal(t, cr["metadata"].(map[string]any)["name"], pod.Annotations["sidecar.opentelemetry.io/inject"])
 	httpEndpoint := config["receivers"].(map[string]any)["otlp"].(map[string]any)["protocols"].(map[string]any)["http"].(map[string]any)["endpoint"].(string)
@@ -477,6 +484,7 @@ func TestHelmValuesMatchTheGateway(t *testing.T) {
 	values := readYAML(t, filepath.Join("helm", "values.yaml"))
 	gw := readGateway(t)
 	assert.Equal(t, "statefulset", values["mode"])
+	assert.Equal(t, placeholderImage, values["image"].(map[string]any)["repository"])
 
 	var c corev1.Container
 	mounts, err := yaml.Marshal(values["extraVolumeMounts"])
