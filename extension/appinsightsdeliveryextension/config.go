@@ -65,6 +65,13 @@ type SpoolConfig struct {
 	MaxAttempts int `mapstructure:"max_attempts"`
 	// DeadLetter keeps what Application Insights will never take.
 	DeadLetter DeadLetterConfig `mapstructure:"dead_letter"`
+	// RekeyRefused sends a backlog that ingestion refuses for its
+	// instrumentation key again with the key the exporters send with
+	// now, once the connection string is fixed (rekey.go). Turn it on only
+	// when every exporter using this extension sends with one connection
+	// string, as the distribution's configs do: the extension sees keys
+	// in the telemetry, not in the exporters' settings.
+	RekeyRefused bool `mapstructure:"rekey_refused"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}

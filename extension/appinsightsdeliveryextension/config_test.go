@@ -25,6 +25,7 @@ func TestConfigUnmarshalsEveryOption(t *testing.T) {
 			"timeout":          "10s",
 			"num_consumers":    4,
 			"max_attempts":     3,
+			"rekey_refused":    true,
 			"dead_letter":      map[string]any{"directory": "/var/lib/dead", "max_bytes": 5000},
 		},
 		"entra_id": map[string]any{"credential": "managed_identity", "client_id": "1234", "scope": "api://x/.default"},
@@ -39,6 +40,7 @@ func TestConfigUnmarshalsEveryOption(t *testing.T) {
 	assert.Equal(t, 10*time.Second, cfg.Spool.Timeout)
 	assert.Equal(t, 4, cfg.Spool.NumConsumers)
 	assert.Equal(t, 3, cfg.Spool.MaxAttempts)
+	assert.True(t, cfg.Spool.RekeyRefused)
 	assert.Equal(t, "/var/lib/dead", cfg.Spool.deadLetterDir())
 	assert.Equal(t, int64(5000), cfg.Spool.DeadLetter.MaxBytes)
 	assert.Equal(t, "managed_identity", cfg.EntraID.Credential)

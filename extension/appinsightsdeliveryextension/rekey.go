@@ -6,9 +6,11 @@ package appinsightsdeliveryextension // import "github.com/otelcol-runcontext/ot
 // This file holds what becomes of a backlog that ingestion refuses for
 // its instrumentation key once the operator has fixed the connection
 // string: the spooled envelopes still carry the old key, so sending them
-// again as they are would be refused for ever. When every exporter of
-// this spool has sent with one key since the collector started, that key
-// is the one the operator meant, and the backlog is sent with it.
+// again as they are would be refused for ever. With spool.rekey_refused,
+// when every request spooled since the collector started carried one
+// key, that key is the one the operator meant, and the backlog is sent
+// with it, once per request. The endpoint the request is sent to is not
+// rewritten.
 
 import (
 	"context"
@@ -58,6 +60,9 @@ func (k *keyring) current() (string, bool) {
 // send it with: the exporters' key is the refused one (the connection
 // string is still wrong), or they send with several.
 func (d *deliverer) rekey(ctx context.Context, b *spool.Batch, req spool.Request) bool {
+	if !d.cfg.RekeyRefused || (b.History != nil && b.History.Rekeyed) {
+		return false
+	}
 	key, ok := d.keys.current()
 	if !ok {
 		return false
@@ -66,13 +71,12 @@ func (d *deliverer) rekey(ctx context.Context, b *spool.Batch, req spool.Request
 	if err != nil || len(items) != b.Items {
 		return false
 	}
-	var from string
 	var rekeyed [][]byte
 	for i, item := range items {
 		if b.Settled(i) {
 			continue
 		}
-		if from = trackprotocol.InstrumentationKey(item); from == key {
+		if trackprotocol.InstrumentationKey(item) == key {
 			return false
 		}
 		r, err := trackprotocol.Rekey(item, key)
@@ -90,9 +94,10 @@ func (d *deliverer) rekey(ctx context.Context, b *spool.Batch, req spool.Request
 		return false
 	}
 	d.rekeyed.Do(func() {
-		d.logger.Warn("Application Insights refused the instrumentation key of spooled telemetry, sent before the connection string changed; the backlog is sent again with the key the exporters use now",
-			zap.String("refused_key", from), zap.String("key", key))
+		d.logger.Warn("Application Insights refused the instrumentation key of spooled telemetry, sent before the connection string changed; the backlog is sent again with the key the exporters use now (spool.rekey_refused)",
+			zap.Int("items", len(rekeyed)))
 	})
+	history(b).Rekeyed = true
 	d.ledger.retried(ctx, len(rekeyed))
 	d.spool.Release(b, time.Time{})
 	return true

@@ -169,39 +169,63 @@ func TestARefusedKeyKeepsTheBacklog(t *testing.T) {
 	s.assertAccounting(t)
 }
 
-// Once the exporters send with another key (the operator fixed the
-// connection string and restarted), the backlog refused for the old one
-// is sent again with the new key: every record arrives, with it.
-func TestARefusedKeyBacklogIsSentWithTheNewKey(t *testing.T) {
-	t.Parallel()
-	const newKey = "99999999-8888-7777-6666-555555555555"
+// refusedThenRestarted spools 12 records that ingestion refuses for
+// their key, restarts the extension on the same spool as an operator
+// does after fixing the connection string (rekey_refused as given), and
+// sends one record with the new key.
+func refusedThenRestarted(t *testing.T, rekey bool, newKey string) (*spooled, *tracktest.Server, []string) {
 	ingest := tracktest.New(t)
 	ingest.RefuseKey(testKey)
-	dir := t.TempDir()
-	cfg := fastRetries(dir)
+	cfg := fastRetries(t.TempDir())
 	cfg.Spool.MaxAttempts = 1
+	cfg.Spool.RekeyRefused = rekey
 	cfg.ShutdownTimeout = 200 * time.Millisecond
 	first := startSpooled(t, cfg)
 	sent := first.trackRequests(t, ingest.URL, "old", 4, 3, 0)
 	require.Eventually(t, func() bool { return first.logs.FilterMessageSnippet("refuses the instrumentation key").Len() > 0 },
 		10*time.Second, time.Millisecond)
+	assert.Zero(t, first.counter(t, "appinsights_delivery_items_dead_lettered"))
 	first.shutdown(t)
 
-	// The fixed connection string, and a restart.
 	second := startSpooled(t, cfg)
 	resp, err := second.rt.RoundTrip(gzipTrackWithKey(t, ingest.URL, newKey, "new"))
 	require.NoError(t, err)
 	require.NoError(t, resp.Body.Close())
-	sent = append(sent, "new")
+	return second, ingest, append(sent, "new")
+}
+
+// With rekey_refused, once the exporters send with another key (the
+// operator fixed the connection string and restarted), the backlog
+// refused for the old one is sent again with the new key: every record
+// arrives, with it.
+func TestARefusedKeyBacklogIsSentWithTheNewKey(t *testing.T) {
+	t.Parallel()
+	const newKey = "99999999-8888-7777-6666-555555555555"
+	second, ingest, sent := refusedThenRestarted(t, true, newKey)
 	assertOnce(t, waitReceived(t, ingest, sent), sent)
 	for _, item := range ingest.Accepted() {
 		assert.Equal(t, newKey, trackprotocol.InstrumentationKey(item))
 		assert.Contains(t, string(item), `"Microsoft.ApplicationInsights.99999999888877776666555555555555.Message"`)
 	}
-	assert.Equal(t, 1, second.logs.FilterMessageSnippet("sent again with the key the exporters use now").Len())
-	assert.Zero(t, first.counter(t, "appinsights_delivery_items_dead_lettered")+second.counter(t, "appinsights_delivery_items_dead_lettered"))
+	warned := second.logs.FilterMessageSnippet("sent again with the key the exporters use now").All()
+	require.Len(t, warned, 1)
+	assert.NotContains(t, fmt.Sprint(warned[0].ContextMap()), newKey, "no log line holds an instrumentation key")
+	assert.Zero(t, second.counter(t, "appinsights_delivery_items_dead_lettered"))
 	assert.Eventually(t, func() bool { return second.counter(t, "appinsights_delivery_items_delivered") == int64(len(sent)) },
 		10*time.Second, time.Millisecond, "the earlier run's backlog and the new record are counted delivered")
+}
+
+// Without rekey_refused (the component's default: it cannot know that
+// its exporters share one key), the refused backlog is never rewritten.
+func TestARefusedKeyBacklogIsKeptWithoutRekeyRefused(t *testing.T) {
+	t.Parallel()
+	const newKey = "99999999-8888-7777-6666-555555555555"
+	second, ingest, sent := refusedThenRestarted(t, false, newKey)
+	waitReceived(t, ingest, []string{"new"})
+	require.Eventually(t, func() bool { return ingest.Requests() >= 20 }, 10*time.Second, time.Millisecond)
+	assert.Equal(t, int64(len(sent)-1), second.ext.spool.Stats().Items, "the refused backlog stays")
+	assert.Len(t, ingest.Accepted(), 1)
+	assert.Zero(t, second.logs.FilterMessageSnippet("sent again with the key").Len())
 }
 
 // With exporters of two keys on one spool, which key the operator meant
@@ -213,6 +237,7 @@ func TestARefusedKeyIsNotGuessedAmongSeveral(t *testing.T) {
 	ingest.RefuseKey(testKey)
 	cfg := fastRetries(t.TempDir())
 	cfg.Spool.MaxAttempts = 1
+	cfg.Spool.RekeyRefused = true
 	s := startSpooled(t, cfg)
 	sent := s.trackRequests(t, ingest.URL, "old", 2, 3, 0)
 	resp, err := s.rt.RoundTrip(gzipTrackWithKey(t, ingest.URL, otherKey, "other"))

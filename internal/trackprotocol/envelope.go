@@ -18,13 +18,14 @@ const envelopeNamePrefix = "Microsoft.ApplicationInsights."
 // InstrumentationKey is the instrumentation key an item is sent with, its
 // envelope's iKey; empty when the item has none or is not an envelope.
 func InstrumentationKey(item []byte) string {
-	var e struct {
-		IKey string `json:"iKey"`
-	}
-	if json.Unmarshal(item, &e) != nil {
+	// The field exactly as Rekey writes it: a struct field would match
+	// "ikey" too, without case.
+	var e map[string]json.RawMessage
+	var key string
+	if json.Unmarshal(item, &e) != nil || json.Unmarshal(e["iKey"], &key) != nil {
 		return ""
 	}
-	return e.IKey
+	return key
 }
 
 // Rekey is item sent with instrumentation key key instead: its envelope's

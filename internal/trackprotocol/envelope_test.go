@@ -21,6 +21,10 @@ func TestInstrumentationKey(t *testing.T) {
 	assert.Empty(t, InstrumentationKey([]byte(`{"name":"x"}`)))
 	assert.Empty(t, InstrumentationKey([]byte(`not json`)))
 	assert.Empty(t, InstrumentationKey([]byte(`["iKey"]`)))
+	assert.Empty(t, InstrumentationKey([]byte(`{"ikey":"`+wrongKey+`"}`)), "the field is iKey, exactly")
+	got, err := Rekey([]byte(`{"ikey":"`+wrongKey+`","iKey":"`+wrongKey+`"}`), rightKey)
+	require.NoError(t, err)
+	assert.Equal(t, rightKey, InstrumentationKey(got), "what Rekey writes is what InstrumentationKey reads")
 }
 
 func TestRekey(t *testing.T) {

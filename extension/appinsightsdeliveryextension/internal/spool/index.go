@@ -63,6 +63,9 @@ type History struct {
 	// answered then (0: no answer).
 	LastTry    time.Time
 	LastStatus int
+	// Rekeyed is set once the batch was rewritten with another
+	// instrumentation key: it is never rewritten twice.
+	Rekeyed bool
 }
 
 // Stats is what the spool holds.
