@@ -85,8 +85,10 @@ func (in *intake) RoundTrip(req *http.Request) (*http.Response, error) {
 		return in.sendAround(req, body, n, reason)
 	}
 	e.ledger.spooled(ctx, n)
-	// A request's items share their exporter's key.
-	e.deliverer.keys.observe(trackprotocol.InstrumentationKey(items[0]))
+	if e.cfg.Spool.RekeyRefused {
+		// A request's items share their exporter's key.
+		e.deliverer.keys.observe(trackprotocol.InstrumentationKey(items[0]))
+	}
 	return acceptedAll(req, n), nil
 }
 
