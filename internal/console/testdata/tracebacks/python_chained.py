@@ -1,0 +1,5 @@
+config = {}
+try:
+    config["learning_rate"]
+except KeyError:
+    raise RuntimeError("no learning rate configured")
