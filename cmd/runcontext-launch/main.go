@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,6 +58,15 @@ func run(args []string) int {
 	fs.DurationVar(&opts.StartTimeout, "start-timeout", 30*time.Second, "how long to wait for the collector to be healthy")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.DurationVar(&opts.StopTimeout, "stop-timeout", 45*time.Second, "how long the collector may take to deliver and stop after the step; longer than the exporter's and the spool's shutdown_timeout (15 s each)")
+	fs.BoolVar(&opts.Verbose, "verbose", false, "show all of the collector's output, not only its warnings and errors")
+	local := fs.Bool("local", false, "keep the telemetry on this machine: run the collector on local.yaml, which stores what Application Insights would receive, and needs no connection string")
+	capture := fs.String("capture", string(launcher.CaptureAuto), "which of the step's streams become log records: auto (both, without the lines the step's own OpenTelemetry SDK sends), all, stdout, stderr or none")
+	fs.DurationVar(&opts.DuplicateWindow, "duplicate-window", launcher.DefaultDuplicateWindow, "with --capture=auto, how long a printed line waits for the step's SDK to send it before the launcher does")
+	fs.DurationVar(&opts.ProgressEvery, "progress-every", launcher.DefaultProgressEvery, "how often a line redrawn with carriage returns (a progress bar) is sent while it keeps changing; 0: only its final text")
+	fs.IntVar(&opts.BufferBytes, "capture-buffer", 8<<20, "bytes of the step's output, per stream, held while they wait to be sent; beyond it lines are dropped (and counted), never the step slowed")
+	fs.StringVar(&opts.TaskName, "task-name", "", "the step's name on its task-run span (default: the platform's step name, else the command's)")
+	fs.DurationVar(&opts.Timeout, "timeout", 0, "stop a step that runs longer than this (result timeout); 0: no limit")
+	fs.DurationVar(&opts.KillAfter, "kill-after", launcher.DefaultKillAfter, "how long the step has to stop after SIGTERM before it is killed")
 	if err := fs.Parse(args); err != nil {
 		return launcher.ExitUsage
 	}
@@ -73,9 +83,14 @@ func run(args []string) int {
 		fmt.Fprintf(os.Stderr, "runcontext-launch: --protocol %q: use http/protobuf or grpc\n", opts.Protocol)
 		return launcher.ExitUsage
 	}
-	opts.Configs = cfgs
+	opts.Capture = launcher.CaptureMode(*capture)
+	if !slices.Contains(launcher.CaptureModes, opts.Capture) {
+		fmt.Fprintf(os.Stderr, "runcontext-launch: --capture %q: use one of %v\n", *capture, launcher.CaptureModes)
+		return launcher.ExitUsage
+	}
+	opts.Configs, opts.Local = cfgs, *local
 	if len(opts.Configs) == 0 {
-		opts.Configs = []string{defaultConfig()}
+		opts.Configs = []string{defaultConfig(*local)}
 	}
 	return launcher.Run(opts)
 }
@@ -97,15 +112,20 @@ func defaultCollector() string {
 }
 
 // defaultConfig is $RUNCONTEXT_CONFIG, else the sidecar configuration
-// where the image (/etc/otelcol-runcontext) or a release archive (config/
-// beside the binaries) puts it.
-func defaultConfig() string {
-	if c := os.Getenv("RUNCONTEXT_CONFIG"); c != "" {
+// (azure.yaml, or local.yaml for --local) where the image
+// (/etc/otelcol-runcontext), a release archive (config/ beside the
+// binaries) or a checkout (config/ above bin/) puts it.
+func defaultConfig(local bool) string {
+	name := "azure.yaml"
+	if local {
+		name = "local.yaml"
+	} else if c := os.Getenv("RUNCONTEXT_CONFIG"); c != "" {
 		return c
 	}
-	candidates := []string{"/etc/otelcol-runcontext/azure.yaml"}
+	candidates := []string{filepath.Join("/etc/otelcol-runcontext", name)}
 	if self, err := os.Executable(); err == nil {
-		candidates = append([]string{filepath.Join(filepath.Dir(self), "config", "azure.yaml")}, candidates...)
+		dir := filepath.Dir(self)
+		candidates = append([]string{filepath.Join(dir, "config", name), filepath.Join(dir, "..", "config", name)}, candidates...)
 	}
 	for _, c := range candidates {
 		if _, err := os.Stat(c); err == nil {

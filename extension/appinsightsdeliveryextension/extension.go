@@ -192,9 +192,15 @@ func (e *deliveryExtension) Shutdown(ctx context.Context) error {
 }
 
 // quietPeriod is how long no new track request may start before shutdown
-// considers the exporter's last flush sent: the flush starts within
-// microseconds of the exporter closing its channel.
-const quietPeriod = 250 * time.Millisecond
+// considers the exporter's last flush sent. The collector stops the
+// pipelines before the extensions, and the exporter's Shutdown hands the
+// stop to its channel over an unbuffered channel (ApplicationInsights-Go
+// v0.4.4, inmemorychannel.go): when Shutdown reaches here, every
+// exporter's channel has taken its stop, and what is left before its
+// flush's request starts is encoding one batch, a millisecond or so. The
+// margin is for a loaded machine; each millisecond of it is added to
+// every runcontext-launch step (docs/benchmarks.md).
+const quietPeriod = 50 * time.Millisecond
 
 // counted tracks the requests under way, for Shutdown.
 type counted struct {

@@ -30,9 +30,11 @@ type ingestionExtension struct {
 
 // Extensions stop in no set order, and the exporter sends its last flush
 // only as it stops: keep serving until no request has come for this long
-// (from the start of shutdown), at most lingerTimeout.
+// (from the start of shutdown), at most lingerTimeout. Twice the delivery
+// extension's quiet period, so that a spool that starts draining after
+// its own quiet period still finds this endpoint.
 const (
-	lingerQuiet   = 500 * time.Millisecond
+	lingerQuiet   = 100 * time.Millisecond
 	lingerTimeout = 15 * time.Second
 )
 

@@ -28,6 +28,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/otelcol-runcontext/otelcol-runcontext/internal/console"
 )
 
 // Options is how the launcher runs one step.
@@ -36,6 +38,10 @@ type Options struct {
 	Collector string
 	// Configs are the collector's configurations, merged in order.
 	Configs []string
+	// Local marks Configs as the local configuration (--local): what the
+	// step sends stays on this machine, and no connection string is
+	// needed.
+	Local bool
 	// Protocol is what the step's SDK speaks: http/protobuf or grpc.
 	Protocol string
 	// Strict makes a collector that cannot start fatal: the step does not
@@ -49,6 +55,30 @@ type Options struct {
 	StopTimeout time.Duration
 	// Command is the step: a program and its arguments.
 	Command []string
+	// TaskName names the step's task-run span; empty, the detected
+	// platform's step name, else the command's.
+	TaskName string
+	// Timeout, when positive, ends a step that runs longer (result
+	// timeout).
+	Timeout time.Duration
+	// KillAfter is how long a step (and what it left running) has between
+	// SIGTERM and SIGKILL.
+	KillAfter time.Duration
+
+	// Capture is which of the step's streams become log records.
+	Capture CaptureMode
+	// DuplicateWindow is how long, with CaptureAuto, a captured line
+	// waits for the step's own SDK to send it before it is sent.
+	DuplicateWindow time.Duration
+	// ProgressEvery is how often a line redrawn with carriage returns is
+	// sent with its current text while it keeps changing.
+	ProgressEvery time.Duration
+	// BufferBytes bounds the captured output not yet sent, per stream.
+	BufferBytes int
+
+	// Verbose shows all of the collector's output, not only its warnings
+	// and errors.
+	Verbose bool
 
 	// Stdin, Stdout and Stderr are the step's; the launcher's own
 	// messages and the collector's output go to Stderr.
@@ -56,6 +86,46 @@ type Options struct {
 	Stdout, Stderr io.Writer
 	// Environ is the environment both processes start from.
 	Environ []string
+}
+
+// The defaults of the options that have one.
+const (
+	// DefaultKillAfter is the grace between SIGTERM and SIGKILL.
+	DefaultKillAfter = 10 * time.Second
+	// DefaultDuplicateWindow is longer than the SDKs' batch delay (1 s
+	// for Python's and Go's log processors) plus an export.
+	DefaultDuplicateWindow = 5 * time.Second
+	// DefaultProgressEvery sends a progress bar's state every 30 s.
+	DefaultProgressEvery = 30 * time.Second
+)
+
+// CaptureMode is which of the step's streams become log records.
+type CaptureMode string
+
+// The capture modes. CaptureAuto captures both streams and leaves out
+// the lines the step's own SDK sends; the others capture what they name,
+// every line.
+const (
+	CaptureAuto   CaptureMode = "auto"
+	CaptureNone   CaptureMode = "none"
+	CaptureStdout CaptureMode = "stdout"
+	CaptureStderr CaptureMode = "stderr"
+	CaptureAll    CaptureMode = "all"
+)
+
+// CaptureModes lists the modes, for the flag's help and its check.
+var CaptureModes = []CaptureMode{CaptureAuto, CaptureNone, CaptureStdout, CaptureStderr, CaptureAll}
+
+func (m CaptureMode) captures(s console.Stream) bool {
+	switch m {
+	case CaptureAuto, CaptureAll:
+		return true
+	case CaptureStdout:
+		return s == console.Stdout
+	case CaptureStderr:
+		return s == console.Stderr
+	}
+	return false
 }
 
 // ExitCollectorFailed is the exit code when Strict and the collector could
@@ -72,12 +142,31 @@ const secretOfTheCollector = "APPLICATIONINSIGHTS_CONNECTION_STRING"
 // Run runs the step and returns the exit code the launcher must exit with:
 // the step's, 128 + the signal's number when a signal ended it.
 func Run(opts Options) int {
+	if opts.Capture == "" {
+		opts.Capture = CaptureAuto
+	}
+	if opts.KillAfter <= 0 {
+		opts.KillAfter = DefaultKillAfter
+	}
+	if opts.DuplicateWindow <= 0 {
+		opts.DuplicateWindow = DefaultDuplicateWindow
+	}
 	l := &launcher{opts: opts}
-	signals := make(chan os.Signal, 4)
-	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
+	signals := make(chan os.Signal, 8)
+	signal.Notify(signals, supervisedSignals...)
 	defer signal.Stop(signals)
+	becomeSubreaper()
 
-	col, err := l.startCollector(signals)
+	var col *collector
+	err := l.configProblem()
+	if err == nil {
+		col, err = l.startCollector(signals)
+	}
+	var interrupted interruptedError
+	if errors.As(err, &interrupted) {
+		l.say("%v while the collector was starting: the step does not run", interrupted.sig)
+		return 128 + signalNumber(interrupted.sig)
+	}
 	if err != nil {
 		if opts.Strict {
 			l.say("the collector could not start (--strict, so the step does not run): %v", err)
@@ -90,6 +179,26 @@ func Run(opts Options) int {
 		col.stop(l)
 	}
 	return code
+}
+
+// interruptedError is a signal that came before the step started.
+type interruptedError struct{ sig os.Signal }
+
+func (e interruptedError) Error() string { return e.sig.String() + " before the collector was ready" }
+
+// configProblem names, in one line, what is missing for the collector to
+// start: a configuration file, or the connection string it needs.
+func (l *launcher) configProblem() error {
+	for _, c := range l.opts.Configs {
+		text, err := os.ReadFile(c)
+		if err != nil {
+			return fmt.Errorf("no configuration at %s: pass --config FILE, set RUNCONTEXT_CONFIG, or try --local to keep the telemetry on this machine", c)
+		}
+		if !l.opts.Local && strings.Contains(string(text), "${env:"+secretOfTheCollector+"}") && getenvOf(l.opts.Environ)(secretOfTheCollector) == "" {
+			return fmt.Errorf("%s is not set: set it to your Application Insights resource's connection string, or try --local to keep the telemetry on this machine", secretOfTheCollector)
+		}
+	}
+	return nil
 }
 
 type launcher struct {
@@ -139,6 +248,12 @@ func (l *launcher) startCollector(signals <-chan os.Signal) (*collector, error) 
 		col, err = l.tryCollector(signals, dir)
 		switch {
 		case err == nil:
+			if slot > 0 {
+				l.say("the spool folder %s is in use by another collector: this step's collector uses %s", base, dir)
+			}
+			if l.opts.Local {
+				l.say("--local: what the step sends is stored in %s", filepath.Join(dir, "appinsights", "envelopes.jsonl"))
+			}
 			return col, nil
 		case errors.Is(err, errPortTaken):
 			ports++
@@ -162,6 +277,10 @@ func (l *launcher) dataDir() string {
 	home, _ := os.UserHomeDir()
 	return filepath.Join(home, ".local", "state", "otelcol-runcontext")
 }
+
+// healthPoll is how often the collector's health is asked while it starts:
+// each wasted poll interval is time added to every step.
+const healthPoll = 5 * time.Millisecond
 
 func (l *launcher) tryCollector(signals <-chan os.Signal, dataDir string) (*collector, error) {
 	ports, err := freePorts(5)
@@ -204,7 +323,7 @@ func (l *launcher) tryCollector(signals <-chan os.Signal, dataDir string) (*coll
 	copied := make(chan struct{})
 	go func() {
 		defer close(copied)
-		col.output.copy(out, l.opts.Stderr)
+		col.output.copy(out, l.opts.Stderr, l.opts.Verbose)
 	}()
 	go func() {
 		<-copied
@@ -230,12 +349,12 @@ func (l *launcher) tryCollector(signals <-chan os.Signal, dataDir string) (*coll
 		case sig := <-signals:
 			_ = col.cmd.Process.Kill()
 			<-col.exited
-			return nil, fmt.Errorf("%v before it was ready", sig)
+			return nil, interruptedError{sig}
 		case <-ctx.Done():
 			_ = col.cmd.Process.Kill()
 			<-col.exited
 			return nil, fmt.Errorf("not healthy after %s: %s", l.opts.StartTimeout, col.output.last())
-		case <-time.After(50 * time.Millisecond):
+		case <-time.After(healthPoll):
 		}
 	}
 }
@@ -252,51 +371,6 @@ func healthy(ctx context.Context, addr string) bool {
 	}
 	_ = resp.Body.Close()
 	return resp.StatusCode == http.StatusOK
-}
-
-// runStep runs the command, forwarding signals, and returns its exit code.
-func (l *launcher) runStep(col *collector, signals <-chan os.Signal) int {
-	cmd := exec.Command(l.opts.Command[0], l.opts.Command[1:]...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = l.opts.Stdin, l.opts.Stdout, l.opts.Stderr
-	cmd.Env = l.stepEnviron(col)
-	ownGroup(cmd)
-	if err := cmd.Start(); err != nil {
-		l.say("the step could not start: %v", err)
-		return 127
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	for {
-		select {
-		case sig := <-signals:
-			forward(cmd, sig)
-		case err := <-done:
-			if err != nil && cmd.ProcessState == nil {
-				l.say("the step: %v", err)
-				return 1
-			}
-			return exitCode(cmd)
-		}
-	}
-}
-
-// stepEnviron points the step's SDK at the collector, and keeps the
-// connection string from it.
-func (l *launcher) stepEnviron(col *collector) []string {
-	env := slices.DeleteFunc(slices.Clone(l.opts.Environ), func(kv string) bool {
-		return strings.HasPrefix(kv, secretOfTheCollector+"=")
-	})
-	if col == nil {
-		return env
-	}
-	addr := col.httpAddr
-	if l.opts.Protocol == "grpc" {
-		addr = col.grpcAddr
-	}
-	return append(env,
-		"OTEL_EXPORTER_OTLP_ENDPOINT=http://"+addr,
-		"OTEL_EXPORTER_OTLP_PROTOCOL="+l.opts.Protocol,
-	)
 }
 
 // exitCode is the step's exit code, 128 + the signal that ended it.
@@ -358,8 +432,10 @@ func freePorts(n int) ([]int, error) {
 	return ports, nil
 }
 
-// tail copies the collector's output to the launcher's stderr, line by
-// line with a prefix, and keeps the last lines for error messages.
+// tail copies the collector's warnings and errors to the launcher's
+// stderr (all of its output when verbose), line by line with a prefix,
+// and keeps the last lines for error messages. The step's console is the
+// step's: the collector's start and stop are not news there.
 type tail struct {
 	mu    sync.Mutex
 	lines []string
@@ -368,12 +444,14 @@ type tail struct {
 // keptLines is how much of the collector's output tail remembers.
 const keptLines = 100
 
-func (t *tail) copy(r io.Reader, w io.Writer) {
+func (t *tail) copy(r io.Reader, w io.Writer, verbose bool) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
-		fmt.Fprintf(w, "otelcol-runcontext: %s\n", line)
+		if verbose || !isRoutine(line) {
+			fmt.Fprintf(w, "otelcol-runcontext: %s\n", line)
+		}
 		t.mu.Lock()
 		t.lines = append(t.lines, line)
 		if len(t.lines) > 2*keptLines {
@@ -382,6 +460,14 @@ func (t *tail) copy(r io.Reader, w io.Writer) {
 		t.mu.Unlock()
 	}
 	_, _ = io.Copy(io.Discard, r) // a line too long: keep the pipe drained
+}
+
+// isRoutine is a collector log line below warn: zap's console encoder
+// writes "time<TAB>level<TAB>...". Anything else (a panic, a message
+// before the logger is up) is shown.
+func isRoutine(line string) bool {
+	fields := strings.SplitN(line, "\t", 3)
+	return len(fields) == 3 && (fields[1] == "info" || fields[1] == "debug")
 }
 
 func (t *tail) String() string {

@@ -76,3 +76,23 @@ func knownDetectorNames() []string {
 	sort.Strings(names)
 	return names
 }
+
+// EnvironmentContext is the run context the environment detectors find
+// in getenv, each dimension from the first detector that has it: what the
+// processor with its default configuration attaches to telemetry that
+// carries no run context of its own. runcontext-launch names a step's
+// task-run span with it, so that the span and the step's telemetry agree.
+func EnvironmentContext(getenv func(string) string) map[string]string {
+	values := map[string]string{}
+	for _, d := range detect(&Config{}, getenv) {
+		if d.kind != detector.Environment {
+			continue
+		}
+		for name, src := range d.context {
+			if _, ok := values[name]; !ok && src.Value != "" {
+				values[name] = src.Value
+			}
+		}
+	}
+	return values
+}
