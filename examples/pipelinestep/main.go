@@ -29,6 +29,7 @@ import (
 	"go.opentelemetry.io/contrib/bridges/otelslog"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -73,6 +74,13 @@ func (s *step) run(ctx context.Context) error {
 		return err
 	}
 
+	// Under runcontext-launch, join the step's task-run span: TRACEPARENT
+	// is the launcher's, as OpenTelemetry's environment-variable carrier
+	// has it, so the step's own logs and spans share the step's trace.
+	ctx = propagation.TraceContext{}.Extract(ctx, propagation.MapCarrier{
+		"traceparent": os.Getenv("TRACEPARENT"),
+		"tracestate":  os.Getenv("TRACESTATE"),
+	})
 	ctx, span := s.tracer.Start(ctx, "train")
 	defer span.End()
 

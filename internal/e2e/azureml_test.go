@@ -71,7 +71,7 @@ func TestAzureMLStepCommandLine(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 
-	envs := logEnvelopes(ingest.Envelopes(t))
+	envs := sentBySDK(logEnvelopes(ingest.Envelopes(t)))
 	require.Len(t, envs, len(stepLines))
 	for _, e := range envs {
 		props := e.Data.BaseData.Properties

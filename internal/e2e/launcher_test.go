@@ -166,7 +166,7 @@ func TestLaunchersSideBySideDoNotCollide(t *testing.T) {
 	wg.Wait()
 	require.NoError(t, errors.Join(errs...))
 	assert.Equal(t, []int{0, 0}, codes)
-	envs := logEnvelopes(ingest.Envelopes(t))
+	envs := sentBySDK(logEnvelopes(ingest.Envelopes(t)))
 	assert.Len(t, where(envs, "parent_run_id", trainingRun.parentRunID), 2*len(stepLines), "both steps' lines arrived")
 	_, err := os.Stat(filepath.Join(dataDir, "launch-1", "spool"))
 	assert.NoError(t, err, "the second collector took the next spool folder")

@@ -292,7 +292,7 @@ func (l *launcher) tryCollector(signals <-chan os.Signal, dataDir string) (*coll
 		grpcAddr: loopback(ports[0]),
 		httpAddr: loopback(ports[1]),
 		exited:   make(chan struct{}),
-		output:   &tail{},
+		output:   &tail{w: l.opts.Stderr, verbose: l.opts.Verbose},
 	}
 	health := loopback(ports[2])
 	args := []string{}
@@ -323,7 +323,7 @@ func (l *launcher) tryCollector(signals <-chan os.Signal, dataDir string) (*coll
 	copied := make(chan struct{})
 	go func() {
 		defer close(copied)
-		col.output.copy(out, l.opts.Stderr, l.opts.Verbose)
+		col.output.copy(out)
 	}()
 	go func() {
 		<-copied
@@ -335,6 +335,7 @@ func (l *launcher) tryCollector(signals <-chan os.Signal, dataDir string) (*coll
 	defer cancel()
 	for {
 		if healthy(ctx, health) {
+			col.output.goLive()
 			return col, nil
 		}
 		select {
@@ -439,20 +440,26 @@ func freePorts(n int) ([]int, error) {
 type tail struct {
 	mu    sync.Mutex
 	lines []string
+	// Until the collector is healthy, its lines are only kept: an attempt
+	// the launcher makes again (a port taken, a spool folder in use) is
+	// not news, and a final failure is told in the launcher's own line.
+	live    bool
+	w       io.Writer
+	verbose bool
 }
 
 // keptLines is how much of the collector's output tail remembers.
 const keptLines = 100
 
-func (t *tail) copy(r io.Reader, w io.Writer, verbose bool) {
+func (t *tail) copy(r io.Reader) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
-		if verbose || !isRoutine(line) {
-			fmt.Fprintf(w, "otelcol-runcontext: %s\n", line)
-		}
 		t.mu.Lock()
+		if t.live {
+			t.show(line)
+		}
 		t.lines = append(t.lines, line)
 		if len(t.lines) > 2*keptLines {
 			t.lines = slices.Clone(t.lines[len(t.lines)-keptLines:])
@@ -460,6 +467,24 @@ func (t *tail) copy(r io.Reader, w io.Writer, verbose bool) {
 		t.mu.Unlock()
 	}
 	_, _ = io.Copy(io.Discard, r) // a line too long: keep the pipe drained
+}
+
+// goLive shows what the collector said while it started, and from now on
+// what it says.
+func (t *tail) goLive() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, line := range t.lines {
+		t.show(line)
+	}
+	t.live = true
+}
+
+// show writes one line of the collector's; called with mu held.
+func (t *tail) show(line string) {
+	if t.verbose || !isRoutine(line) {
+		fmt.Fprintf(t.w, "otelcol-runcontext: %s\n", line)
+	}
 }
 
 // isRoutine is a collector log line below warn: zap's console encoder

@@ -216,7 +216,6 @@ func (l *launcher) stepEnviron(endpoint string, tel *stepTelemetry) []string {
 			return true
 		case "TRACEPARENT", "TRACESTATE":
 			return tel != nil // the step joins the task-run span instead
-			return true
 		}
 		for _, signal := range []string{"LOGS", "TRACES", "METRICS"} {
 			if key == "OTEL_EXPORTER_OTLP_"+signal+"_ENDPOINT" || key == "OTEL_EXPORTER_OTLP_"+signal+"_PROTOCOL" {
