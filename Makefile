@@ -9,7 +9,7 @@ BIN       := $(CURDIR)/bin
 COLLECTOR := $(BIN)/otelcol-runcontext
 LAUNCHER  := $(BIN)/runcontext-launch
 
-.PHONY: run build test test-windows image dist generate check-generated compose tools bench bench-compare bench-e2e bench-delivery delivery-faults delivery-soak bad-input
+.PHONY: run build test test-windows image dist generate check-generated compose tools bench bench-compare bench-e2e bench-delivery bench-launch delivery-faults delivery-soak bad-input
 
 run: build
 	$(COLLECTOR) --config config/local.yaml
@@ -72,6 +72,11 @@ bench-e2e:
 # exporter alone: about 2 minutes.
 bench-delivery:
 	./scripts/bench-delivery.sh
+
+# What runcontext-launch adds to a step: start and stop, a step printing
+# 2 000 000 lines, and a stopped collector. About a minute.
+bench-launch:
+	./scripts/bench-launch.sh
 
 # Fault injection, spool vs the contrib exporter alone, with a 5-minute
 # outage and 20 s of 401/403/404 answers: about 30 minutes.

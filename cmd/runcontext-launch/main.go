@@ -64,6 +64,8 @@ func run(args []string) int {
 	fs.DurationVar(&opts.DuplicateWindow, "duplicate-window", launcher.DefaultDuplicateWindow, "with --capture=auto, how long a printed line waits for the step's SDK to send it before the launcher does")
 	fs.DurationVar(&opts.ProgressEvery, "progress-every", launcher.DefaultProgressEvery, "how often a line redrawn with carriage returns (a progress bar) is sent while it keeps changing; 0: only its final text")
 	fs.IntVar(&opts.BufferBytes, "capture-buffer", 8<<20, "bytes of the step's output, per stream, held while they wait to be sent; beyond it lines are dropped (and counted), never the step slowed")
+	fs.Float64Var(&opts.LinesPerSecond, "max-lines-per-second", launcher.DefaultLinesPerSecond, "captured lines a second, sustained; beyond it (and --max-lines-burst) lines are dropped and counted, and still shown; 0: no limit")
+	fs.IntVar(&opts.LinesBurst, "max-lines-burst", launcher.DefaultLinesBurst, "captured lines a step may print at once beyond --max-lines-per-second")
 	fs.StringVar(&opts.TaskName, "task-name", "", "the step's name on its task-run span (default: the platform's step name, else the command's)")
 	fs.DurationVar(&opts.Timeout, "timeout", 0, "stop a step that runs longer than this (result timeout); 0: no limit")
 	fs.DurationVar(&opts.KillAfter, "kill-after", launcher.DefaultKillAfter, "how long the step has to stop after SIGTERM before it is killed")

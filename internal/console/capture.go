@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	"golang.org/x/time/rate"
 )
 
 // Stream is stdout or stderr.
@@ -73,6 +74,13 @@ type Options struct {
 	// per stream; beyond it, what the step prints is dropped (and still
 	// shown).
 	BufferBytes int
+	// LinesPerSecond and Burst bound the rate of captured lines: a step
+	// may print Burst lines at once, and LinesPerSecond for as long as it
+	// likes; what it prints beyond is dropped and counted (and shown). A
+	// flood of lines would otherwise take the step's CPU for records
+	// nobody reads. LinesPerSecond 0 sets no bound.
+	LinesPerSecond float64
+	Burst          int
 	// ProgressEvery is how often a line that keeps being redrawn with
 	// carriage returns (a progress bar) is sent with its current text;
 	// 0 sends only the text it ends with.
@@ -95,7 +103,8 @@ type Capture struct {
 	readers sync.WaitGroup
 	done    chan struct{}
 
-	dropped atomic.Int64 // lines
+	limit   *rate.Limiter // nil: no bound
+	dropped atomic.Int64  // lines
 }
 
 // New returns a capture sending to sink; Start it with each stream.
@@ -104,6 +113,9 @@ func New(opts Options, sink Sink) *Capture {
 		opts.BufferBytes = 8 << 20
 	}
 	c := &Capture{opts: opts, sink: sink, queue: newQueue(), done: make(chan struct{})}
+	if opts.LinesPerSecond > 0 {
+		c.limit = rate.NewLimiter(rate.Limit(opts.LinesPerSecond), max(opts.Burst, 1))
+	}
 	go c.consume()
 	return c
 }
@@ -115,7 +127,7 @@ func (c *Capture) Copy(stream Stream, src io.Reader, console io.Writer) {
 	go func() {
 		defer c.readers.Done()
 		defer c.queue.push(chunk{stream: stream, eof: true})
-		buf := make([]byte, 64<<10)
+		buf := make([]byte, readSize)
 		var consoleBroken bool
 		for {
 			n, err := src.Read(buf)
@@ -136,12 +148,24 @@ func (c *Capture) Copy(stream Stream, src io.Reader, console io.Writer) {
 	}()
 }
 
-// capture queues a copy of data, or drops it when the buffer is full.
+// capture queues a copy of data, or drops it when the lines are over the
+// rate or the buffer is full.
 func (c *Capture) capture(stream Stream, data []byte) {
-	if !c.queue.tryPush(chunk{stream: stream, data: bytes.Clone(data), time: time.Now()}, c.opts.BufferBytes) {
-		c.dropped.Add(int64(bytes.Count(data, []byte{'\n'})))
+	lines := bytes.Count(data, []byte{'\n'})
+	now := time.Now()
+	if c.limit != nil && !c.limit.AllowN(now, max(lines, 1)) {
+		c.queue.markGap(stream)
+		c.dropped.Add(int64(lines))
+		return
+	}
+	if !c.queue.tryPush(chunk{stream: stream, data: bytes.Clone(data), time: now}, c.opts.BufferBytes) {
+		c.dropped.Add(int64(lines))
 	}
 }
+
+// readSize is the most one read of a stream takes: large, so that a step
+// printing fast is read in few calls.
+const readSize = 256 << 10
 
 // Close waits until the streams have ended and every record has gone to
 // the sink.
@@ -271,6 +295,13 @@ func (q *queue) tryPush(ch chunk, limit int) bool {
 	q.mu.Unlock()
 	q.signal()
 	return true
+}
+
+// markGap notes that output of stream was dropped before its next chunk.
+func (q *queue) markGap(stream Stream) {
+	q.mu.Lock()
+	q.gap[stream] = true
+	q.mu.Unlock()
 }
 
 // push queues a marker, whatever the buffer holds.

@@ -5,9 +5,13 @@
 
 package launcher
 
-import "syscall"
+import (
+	"os"
+	"syscall"
+)
 
 // Only Linux has a parent-death signal and subreapers: elsewhere a
 // launcher killed with SIGKILL leaves the step and the collector running.
 func setDeathSignal(*syscall.SysProcAttr, syscall.Signal) {}
-func becomeSubreaper()                                   {}
+func becomeSubreaper()                                    {}
+func growPipe(*os.File)                                   {}

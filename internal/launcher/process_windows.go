@@ -29,3 +29,5 @@ func signalNumber(os.Signal) int             { return 2 }
 func terminate(p *os.Process) error { return p.Signal(os.Interrupt) }
 
 func signalName(sig os.Signal) string { return sig.String() }
+
+func growPipe(*os.File) {}

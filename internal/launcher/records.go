@@ -134,7 +134,7 @@ func (s *recordSink) levels() []levelCount {
 
 // summary is the step summary's text, which is also the launcher's last
 // line on stderr when something was lost.
-func (s *recordSink) summary(o stepOutcome, dropped int64, delivered bool) string {
+func (s *recordSink) summary(o stepOutcome, dropped, undelivered int64, delivered bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "step %s: exit %d after %s;", o.result, o.code, o.duration.Round(time.Millisecond))
 	for _, l := range s.levels() {
@@ -144,9 +144,12 @@ func (s *recordSink) summary(o stepOutcome, dropped int64, delivered bool) strin
 	if s.duplicates > 0 {
 		fmt.Fprintf(&b, "; %d lines the step's SDK sent itself", s.duplicates)
 	}
-	if delivered {
+	switch {
+	case delivered:
 		b.WriteString("; flushed")
-	} else {
+	case undelivered > 0:
+		fmt.Fprintf(&b, "; %d records NOT delivered to the collector", undelivered)
+	default:
 		b.WriteString("; NOT all flushed to the collector")
 	}
 	return b.String()

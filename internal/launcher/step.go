@@ -67,7 +67,10 @@ func (l *launcher) runStep(col *collector, signals <-chan os.Signal) int {
 			}
 		}
 		sink = newRecordSink(tel, seen, l.opts.DuplicateWindow)
-		capture = console.New(console.Options{BufferBytes: l.opts.BufferBytes, ProgressEvery: l.opts.ProgressEvery}, sink)
+		capture = console.New(console.Options{
+			BufferBytes: l.opts.BufferBytes, ProgressEvery: l.opts.ProgressEvery,
+			LinesPerSecond: l.opts.LinesPerSecond, Burst: l.opts.LinesBurst,
+		}, sink)
 		for _, s := range []console.Stream{console.Stdout, console.Stderr} {
 			if !l.opts.Capture.captures(s) {
 				continue
@@ -77,6 +80,7 @@ func (l *launcher) runStep(col *collector, signals <-chan os.Signal) int {
 				l.say("the step's %s is not captured: %v", s, err)
 				continue
 			}
+			growPipe(w)
 			streams, writers = append(streams, r), append(writers, w)
 			if s == console.Stdout {
 				cmd.Stdout = w

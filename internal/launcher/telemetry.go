@@ -163,7 +163,7 @@ func (st *stepTelemetry) finish(o stepOutcome, s *recordSink, dropped int64, dea
 	level := summaryLevel(o, dropped)
 	summary.SetSeverity(level.Severity)
 	summary.SetSeverityText(level.Name)
-	text := s.summary(o, dropped, delivered)
+	text := s.summary(o, dropped, st.batch.failed.Load(), delivered)
 	summary.SetBody(attribute.StringValue(text))
 	attrs := []attribute.KeyValue{
 		attribute.String("event.name", "runcontext.step.summary"),
@@ -173,6 +173,7 @@ func (st *stepTelemetry) finish(o stepOutcome, s *recordSink, dropped int64, dea
 		attribute.Int64("runcontext.step.lines_dropped", dropped),
 		attribute.Int64("runcontext.step.duplicates_skipped", s.duplicates),
 		attribute.Bool("runcontext.step.flush_succeeded", delivered),
+		attribute.Int64("runcontext.step.records_undelivered", st.batch.failed.Load()),
 	}
 	for _, l := range s.levels() {
 		attrs = append(attrs, attribute.Int64("runcontext.step.lines."+strings.ToLower(l.name), l.count))
