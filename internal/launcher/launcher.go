@@ -397,6 +397,11 @@ func exitCode(cmd *exec.Cmd) int {
 	return 1
 }
 
+// unaskedStopGrace is how long a collector that cannot be asked to stop
+// runs on after the step: its exporters' batch interval (maxbatchinterval
+// 1 s in config/), and a request's time.
+const unaskedStopGrace = 2 * time.Second
+
 // stop asks the collector to stop, which delivers what it holds, and
 // waits at most StopTimeout.
 func (col *collector) stop(l *launcher) {
@@ -406,11 +411,17 @@ func (col *collector) stop(l *launcher) {
 		return
 	default:
 	}
-	if err := col.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		// Windows cannot deliver SIGTERM to another process.
-		_ = col.cmd.Process.Kill()
-		<-col.exited
-		l.say("the collector could not be asked to stop (%v) and was killed; what it had not delivered stays in its spool", err)
+	if err := terminate(col.cmd.Process); err != nil {
+		// Windows without a console to send Ctrl-Break on: give the
+		// exporter its batch interval to hand what it holds to the spool,
+		// which delivers it, then kill.
+		select {
+		case <-col.exited:
+		case <-time.After(unaskedStopGrace):
+			_ = col.cmd.Process.Kill()
+			<-col.exited
+		}
+		l.say("the collector could not be asked to stop (%v) and was killed %s after the step: what it received in its last second may be lost, what it had spooled stays for the next start", err, unaskedStopGrace)
 		return
 	}
 	select {
