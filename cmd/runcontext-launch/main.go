@@ -2,17 +2,18 @@
 // SPDX-License-Identifier: Apache-2.0
 
 // Command runcontext-launch runs one pipeline step next to its own
-// otelcol-runcontext collector:
+// otelcol-runcontext collector, the zero-code path:
 //
 //	runcontext-launch [flags] -- python train.py --epochs 3
 //
-// It starts the collector on free loopback ports, waits until it is
-// healthy, runs the command with OTEL_EXPORTER_OTLP_ENDPOINT and
-// OTEL_EXPORTER_OTLP_PROTOCOL pointing at it (and without
+// It starts the collector on free loopback ports, runs the command with
+// its OpenTelemetry SDK pointed at it (and without
 // APPLICATIONINSIGHTS_CONNECTION_STRING, which only the collector needs),
-// forwards SIGINT and SIGTERM to the command, stops the collector when the
-// command ends so that it delivers what was logged, and exits with the
-// command's exit code (128 + the signal when a signal ended it).
+// sends every line the command prints as a log record and the command
+// itself as a CICD task-run span, supervises it (signals, a grace period,
+// what it leaves running), stops the collector so that it delivers, and
+// exits with the command's exit code (128 + the signal when a signal ended
+// it). README.md has every flag and behaviour.
 //
 // A collector that cannot start is reported and the command runs anyway:
 // logging never fails a training run. --strict makes it fatal (exit 70).

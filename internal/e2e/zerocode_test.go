@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -365,4 +366,60 @@ for pid in $(pgrep -P $PPID); do [ "$pid" = $$ ] || kill -CONT "$pid"; done`
 	s := run.summary(t).Data.BaseData.Properties
 	assert.NotEqual(t, "0", s["runcontext.step.lines_dropped"])
 	assert.Equal(t, "WARNING", s["Level"])
+}
+
+// The README's quick start, as a new user runs it after `make build`:
+// bin/runcontext-launch --local finds config/local.yaml above bin/ and the
+// collector beside it, needs no connection string, says where the lines
+// are stored, and they are there.
+func TestZeroCodeQuickStart(t *testing.T) {
+	launcher, err := stepLauncher()
+	require.NoError(t, err)
+	root := t.TempDir()
+	for _, dir := range []string{"bin", "config"} {
+		require.NoError(t, os.Mkdir(filepath.Join(root, dir), 0o755))
+	}
+	copyFile(t, launcher, filepath.Join(root, "bin", "runcontext-launch"))
+	copyFile(t, collectorBinary(t), filepath.Join(root, "bin", "otelcol-runcontext"))
+	copyFile(t, configPath("local.yaml"), filepath.Join(root, "config", "local.yaml"))
+
+	cmd := exec.Command(filepath.Join(root, "bin", "runcontext-launch"), "--local", "--",
+		"python3", filepath.Join(repoRoot, "internal", "e2e", "testdata", "steps", "logging_step.py"))
+	cmd.Dir = root
+	cmd.Env = append(withoutOTel(os.Environ()), "HOME="+root)
+	cmd.Env = slicesDeleteEnv(cmd.Env, "APPLICATIONINSIGHTS_CONNECTION_STRING", "RUNCONTEXT_CONFIG", "RUNCONTEXT_DATA_DIR")
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "%s", out)
+	assert.Equal(t, 1, exit.ExitCode(), "the step's own exit code")
+	store := filepath.Join(root, ".local", "state", "otelcol-runcontext", "appinsights", "envelopes.jsonl")
+	assert.Contains(t, string(out), "runcontext-launch: --local: what the step sends is stored in "+store)
+	envs := readEnvelopes(t, store)
+	assert.Contains(t, messages(envs), "ERROR stderr ERROR:train:could not write checkpoint")
+	var types []string
+	for _, e := range envs {
+		if e.Name == exceptionEnvelope {
+			types = append(types, e.Data.BaseData.Exceptions[0].TypeName)
+		}
+	}
+	assert.Equal(t, []string{"RuntimeError"}, types)
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(to, b, 0o755))
+}
+
+// slicesDeleteEnv is env without the named variables.
+func slicesDeleteEnv(env []string, names ...string) []string {
+	var out []string
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		if !slices.Contains(names, name) {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
