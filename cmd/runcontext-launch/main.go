@@ -69,7 +69,7 @@ func run(args []string) int {
 	fs.IntVar(&opts.LinesBurst, "max-lines-burst", launcher.DefaultLinesBurst, "captured lines a step may print at once beyond --max-lines-per-second")
 	fs.StringVar(&opts.TaskName, "task-name", "", "the step's name on its task-run span (default: the platform's step name, else the command's)")
 	fs.DurationVar(&opts.Timeout, "timeout", 0, "stop a step that runs longer than this (result timeout); 0: no limit")
-	fs.DurationVar(&opts.KillAfter, "kill-after", launcher.DefaultKillAfter, "how long the step has to stop after SIGTERM before it is killed")
+	fs.DurationVar(&opts.KillAfter, "kill-after", launcher.DefaultKillAfter, "how long the step has to stop after SIGTERM before it is killed; 0: never killed")
 	if err := fs.Parse(args); err != nil {
 		return launcher.ExitUsage
 	}
@@ -85,6 +85,9 @@ func run(args []string) int {
 	if opts.Protocol != "http/protobuf" && opts.Protocol != "grpc" {
 		fmt.Fprintf(os.Stderr, "runcontext-launch: --protocol %q: use http/protobuf or grpc\n", opts.Protocol)
 		return launcher.ExitUsage
+	}
+	if opts.KillAfter == 0 {
+		opts.KillAfter = -1 // never
 	}
 	opts.Capture = launcher.CaptureMode(*capture)
 	if !slices.Contains(launcher.CaptureModes, opts.Capture) {

@@ -17,6 +17,7 @@ package console // import "github.com/otelcol-runcontext/otelcol-runcontext/inte
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"strings"
 	"sync"
@@ -74,11 +75,11 @@ type Options struct {
 	// per stream; beyond it, what the step prints is dropped (and still
 	// shown).
 	BufferBytes int
-	// LinesPerSecond and Burst bound the rate of captured lines: a step
-	// may print Burst lines at once, and LinesPerSecond for as long as it
-	// likes; what it prints beyond is dropped and counted (and shown). A
-	// flood of lines would otherwise take the step's CPU for records
-	// nobody reads. LinesPerSecond 0 sets no bound.
+	// LinesPerSecond and Burst bound the rate of captured lines, per
+	// stream: a step may print Burst lines at once, and LinesPerSecond for
+	// as long as it likes; what it prints beyond is dropped and counted
+	// (and shown). A flood of lines would otherwise take the step's CPU
+	// for records nobody reads. LinesPerSecond 0 sets no bound.
 	LinesPerSecond float64
 	Burst          int
 	// ProgressEvery is how often a line that keeps being redrawn with
@@ -103,8 +104,10 @@ type Capture struct {
 	readers sync.WaitGroup
 	done    chan struct{}
 
-	limit   *rate.Limiter // nil: no bound
-	dropped atomic.Int64  // lines
+	limits   [2]*rate.Limiter // per stream; nil: no bound
+	dropped  atomic.Int64     // lines
+	lastRead [2]atomic.Int64  // unix nanoseconds of each stream's last read
+	abandon  atomic.Bool      // Close gave up: the consumer stops
 }
 
 // New returns a capture sending to sink; Start it with each stream.
@@ -114,7 +117,9 @@ func New(opts Options, sink Sink) *Capture {
 	}
 	c := &Capture{opts: opts, sink: sink, queue: newQueue(), done: make(chan struct{})}
 	if opts.LinesPerSecond > 0 {
-		c.limit = rate.NewLimiter(rate.Limit(opts.LinesPerSecond), max(opts.Burst, 1))
+		for i := range c.limits {
+			c.limits[i] = rate.NewLimiter(rate.Limit(opts.LinesPerSecond), max(opts.Burst, 1))
+		}
 	}
 	go c.consume()
 	return c
@@ -148,19 +153,38 @@ func (c *Capture) Copy(stream Stream, src io.Reader, console io.Writer) {
 	}()
 }
 
-// capture queues a copy of data, or drops it when the lines are over the
-// rate or the buffer is full.
+// capture queues a copy of data, or of as many of its lines as the rate
+// allows, or drops it when the buffer is full.
 func (c *Capture) capture(stream Stream, data []byte) {
-	lines := bytes.Count(data, []byte{'\n'})
 	now := time.Now()
-	if c.limit != nil && !c.limit.AllowN(now, max(lines, 1)) {
-		c.queue.markGap(stream)
-		c.dropped.Add(int64(lines))
-		return
+	c.lastRead[stream].Store(now.UnixNano())
+	lines := bytes.Count(data, []byte{'\n'})
+	if limit := c.limits[stream]; limit != nil {
+		allowed := min(max(lines, 1), int(limit.TokensAt(now)))
+		if allowed <= 0 || !limit.AllowN(now, allowed) {
+			c.queue.markGap(stream)
+			c.dropped.Add(int64(lines))
+			return
+		}
+		if allowed < lines {
+			// The first lines fit: keep them, up to their newline.
+			cut := 0
+			for range allowed {
+				cut += bytes.IndexByte(data[cut:], '\n') + 1
+			}
+			c.dropped.Add(int64(lines - allowed))
+			defer c.queue.markGap(stream)
+			data, lines = data[:cut], allowed
+		}
 	}
 	if !c.queue.tryPush(chunk{stream: stream, data: bytes.Clone(data), time: now}, c.opts.BufferBytes) {
 		c.dropped.Add(int64(lines))
 	}
+}
+
+// LastRead is when the step last printed anything.
+func (c *Capture) LastRead() time.Time {
+	return time.Unix(0, max(c.lastRead[Stdout].Load(), c.lastRead[Stderr].Load()))
 }
 
 // readSize is the most one read of a stream takes: large, so that a step
@@ -168,11 +192,29 @@ func (c *Capture) capture(stream Stream, data []byte) {
 const readSize = 256 << 10
 
 // Close waits until the streams have ended and every record has gone to
-// the sink.
-func (c *Capture) Close() {
-	c.readers.Wait()
+// the sink, or until ctx ends: then what is still queued is dropped
+// (counted), the record the sink is sending finishes, and Close returns
+// false.
+func (c *Capture) Close(ctx context.Context) bool {
+	readers := make(chan struct{})
+	go func() {
+		c.readers.Wait()
+		close(readers)
+	}()
+	select {
+	case <-readers:
+	case <-ctx.Done():
+	}
 	c.queue.push(chunk{closing: true})
-	<-c.done
+	select {
+	case <-c.done:
+		return true
+	case <-ctx.Done():
+		c.abandon.Store(true)
+		c.queue.signal()
+		<-c.done
+		return false
+	}
 }
 
 // Dropped is the number of lines dropped because the buffer was full: the
@@ -187,6 +229,10 @@ func (c *Capture) consume() {
 	idle := time.NewTicker(blockIdle / 2)
 	defer idle.Stop()
 	for {
+		if c.abandon.Load() {
+			c.dropped.Add(c.queue.dropAll())
+			return
+		}
 		ch, ok := c.queue.pop()
 		if !ok {
 			// Nothing waiting: send the blocks that are complete, and let
@@ -274,7 +320,7 @@ type chunk struct {
 type queue struct {
 	mu     sync.Mutex
 	chunks []chunk
-	bytes  int
+	bytes  [2]int
 	gap    [2]bool
 	ready  chan struct{} // signalled when a chunk arrives
 }
@@ -284,14 +330,14 @@ func newQueue() *queue { return &queue{ready: make(chan struct{}, 1)} }
 // tryPush queues ch unless that would exceed limit bytes.
 func (q *queue) tryPush(ch chunk, limit int) bool {
 	q.mu.Lock()
-	if q.bytes+len(ch.data) > limit {
+	if q.bytes[ch.stream]+len(ch.data) > limit {
 		q.gap[ch.stream] = true
 		q.mu.Unlock()
 		return false
 	}
 	ch.gap, q.gap[ch.stream] = q.gap[ch.stream], false
 	q.chunks = append(q.chunks, ch)
-	q.bytes += len(ch.data)
+	q.bytes[ch.stream] += len(ch.data)
 	q.mu.Unlock()
 	q.signal()
 	return true
@@ -328,6 +374,18 @@ func (q *queue) pop() (chunk, bool) {
 	ch := q.chunks[0]
 	q.chunks[0] = chunk{}
 	q.chunks = q.chunks[1:]
-	q.bytes -= len(ch.data)
+	q.bytes[ch.stream] -= len(ch.data)
 	return ch, true
+}
+
+// dropAll empties the queue and returns the lines it held.
+func (q *queue) dropAll() int64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var lines int64
+	for _, ch := range q.chunks {
+		lines += int64(bytes.Count(ch.data, []byte{'\n'}))
+	}
+	q.chunks, q.bytes = nil, [2]int{}
+	return lines
 }

@@ -5,6 +5,7 @@ package console
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"os"
 	"path/filepath"
@@ -49,7 +50,7 @@ func captured(t *testing.T, stream Stream, output string, writeSize int, opts Op
 		b = b[n:]
 	}
 	require.NoError(t, pw.Close())
-	c.Close()
+	c.Close(context.Background())
 	return console.String(), rec.records
 }
 
@@ -259,7 +260,7 @@ func TestASlowSinkNeverBlocksTheStream(t *testing.T) {
 		t.Fatal("the stream was blocked by a stuck sink")
 	}
 	close(stuck.release)
-	c.Close()
+	c.Close(context.Background())
 	assert.Equal(t, 100_000*len(line), console.Len())
 	assert.Greater(t, c.Dropped(), int64(90_000), "most lines dropped")
 	assert.Equal(t, int64(100_000), c.Dropped()+stuck.count.Load(), "every line either captured or counted as dropped")
@@ -277,3 +278,44 @@ func (s *blockingSink) Record(Record) {
 }
 
 func (*blockingSink) Idle(time.Time) {}
+
+// A read with more lines than the burst keeps the lines that fit, rather
+// than dropping the whole read; each stream has its own bound.
+func TestTheRateKeepsTheLinesThatFit(t *testing.T) {
+	var out strings.Builder
+	for i := range 6000 {
+		out.WriteString("line " + strings.Repeat("x", i%7) + "\n")
+	}
+	rec := &recorder{}
+	c := New(Options{LinesPerSecond: 1, Burst: 5000}, rec)
+	var console bytes.Buffer
+	c.Copy(Stdout, strings.NewReader(out.String()), &console)
+	c.Copy(Stderr, strings.NewReader("the crash\n"), io.Discard)
+	require.True(t, c.Close(context.Background()))
+	assert.Equal(t, out.String(), console.String())
+	assert.Len(t, rec.records, 5001, "5 000 stdout lines and stderr's own")
+	assert.Equal(t, int64(1000), c.Dropped())
+}
+
+// A line redrawn once a progress interval ago, then ended by "\r\n", is
+// not sent twice.
+func TestARedrawnLineEndedByCRLFIsSentOnce(t *testing.T) {
+	s := newSplitter(MaxMessage, time.Second)
+	var got []string
+	start := time.Now()
+	s.feed([]byte("Downloading... done"), start, func(l line) { got = append(got, l.text) })
+	s.feed([]byte("\r"), start.Add(2*time.Second), func(l line) { got = append(got, l.text) })
+	s.feed([]byte("\n"), start.Add(2*time.Second), func(l line) { got = append(got, l.text) })
+	assert.Equal(t, []string{"Downloading... done"}, got)
+}
+
+// Indented output after a traceback header is gathered up to a bound,
+// then sent, and the rest taken afresh: memory stays bounded.
+func TestAStackTraceIsGatheredUpToABound(t *testing.T) {
+	output := "Traceback (most recent call last):\n" + strings.Repeat("  File \"x.py\", line 1, in <module>\n", 20000) + "ValueError: x\n"
+	_, records := captured(t, Stderr, output, 64<<10, Options{BufferBytes: 64 << 20})
+	require.NotEmpty(t, records)
+	require.NotNil(t, records[0].Exception)
+	assert.LessOrEqual(t, len(records[0].Body), maxBlock)
+	assert.Greater(t, len(records), 1, "what came after the bound is not in the first record")
+}

@@ -51,8 +51,13 @@ const (
 )
 
 // maxBlock bounds a stack trace's text; a longer one is cut, keeping its
-// head and its tail, where Python puts the exception.
-const maxBlock = 32768
+// head and its tail, where Python puts the exception. A block that grows
+// past maxGathered is sent as it is, and what follows is taken afresh:
+// the grouper's memory is bounded whatever the step prints.
+const (
+	maxBlock    = 32768
+	maxGathered = 4 * maxBlock
+)
 
 // blockIdle is how long a finished-looking block waits for the line that
 // would continue it (a chained traceback's blank line and sentence, the
@@ -68,6 +73,7 @@ type grouper struct {
 	kind  blockKind
 	py    pythonState
 	lines []string
+	size  int // bytes in lines
 	start time.Time
 	last  time.Time
 	exc   Exception
@@ -84,6 +90,9 @@ func (g *grouper) push(l line) {
 		g.end()
 		g.onLine(l)
 		return
+	}
+	if g.size > maxGathered {
+		g.end()
 	}
 	g.last = l.time
 	switch g.kind {
@@ -126,11 +135,12 @@ func (g *grouper) begin(l line) {
 
 func (g *grouper) open(kind blockKind, l line) {
 	g.kind, g.start, g.exc = kind, l.time, Exception{}
-	g.lines = append(g.lines[:0], l.text)
+	g.lines, g.size = append(g.lines[:0], l.text), len(l.text)
 }
 
 func (g *grouper) add(text string) {
 	g.lines = append(g.lines, text)
+	g.size += len(text) + 1
 }
 
 // python follows a traceback: frames are indented, the exception's line
@@ -255,7 +265,7 @@ func (g *grouper) end() {
 		}
 		g.onBlock(g.exc, g.start)
 	}
-	g.kind, g.lines, g.exc = noBlock, g.lines[:0], Exception{}
+	g.kind, g.lines, g.size, g.exc = noBlock, g.lines[:0], 0, Exception{}
 	held := g.held
 	g.held = nil
 	for _, h := range held {

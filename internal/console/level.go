@@ -111,6 +111,13 @@ func parseJSON(text string) (parsed, bool) {
 	if dec.Decode(&fields) != nil {
 		return parsed{}, false
 	}
+	return structured(text, fields)
+}
+
+// structured reads a structured line's fields (JSON or logfmt): its
+// level, message and time from the keys the libraries use, the rest as
+// attributes. false when no field names a level.
+func structured(text string, fields map[string]any) (parsed, bool) {
 	lk, lv := firstField(fields, levelKeys)
 	if lk == "" {
 		return parsed{}, false
@@ -207,34 +214,13 @@ func parseLogfmt(text string) (parsed, bool) {
 	if !ok {
 		return parsed{}, false
 	}
-	p := parsed{body: text}
-	found := false
+	fields := make(map[string]any, len(pairs))
 	for _, kv := range pairs {
-		if kv[0] == "level" || kv[0] == "lvl" {
-			p.level, found = levelOf(kv[1], true)
-			break
+		if _, dup := fields[kv[0]]; !dup {
+			fields[kv[0]] = kv[1]
 		}
 	}
-	if !found {
-		return parsed{}, false
-	}
-	p.explicit = true
-	for _, kv := range pairs {
-		switch k, v := kv[0], kv[1]; {
-		case k == "level" || k == "lvl":
-		case k == "msg" || k == "message":
-			p.body = v
-		case k == "time" || k == "ts":
-			if ts, err := time.Parse(time.RFC3339Nano, v); err == nil {
-				p.time = ts
-			} else {
-				p.attrs = append(p.attrs, attribute.String(k, v))
-			}
-		default:
-			p.attrs = append(p.attrs, attribute.String(k, v))
-		}
-	}
-	return p, true
+	return structured(text, fields)
 }
 
 // logfmtPairs splits key=value pairs, values bare or double-quoted with
@@ -288,8 +274,8 @@ func closingQuote(s string) int {
 // "2026/01/01 10:00:00 WARN msg", loguru's
 // "2026-01-01 10:00:00.123 | ERROR    | module:fn:1 - msg". A level word
 // is upper case, stands alone (bracketed, or followed by a space, a
-// colon, a dash or a bar), and comes after at most the line's timestamp
-// and a logger name.
+// colon, a dash or a bar), and comes first or after at most three
+// timestamp tokens (tokens that start with a digit).
 func levelWordOf(text string) (Level, bool) {
 	s := text
 	for range 4 {

@@ -45,6 +45,7 @@ type splitter struct {
 	redrawn   bool      // a \r started the current line over
 	started   time.Time // when the current line began
 	lastShown time.Time // when the current line was last sent as a redraw
+	shown     string    // the text it was sent with
 	part      int       // parts of the current line already sent
 }
 
@@ -115,8 +116,8 @@ func (s *splitter) redraw(now time.Time, emit func(line)) {
 		since = s.lastShown
 	}
 	if s.progressEvery > 0 && now.Sub(since) >= s.progressEvery {
-		s.lastShown = now
-		emit(line{text: clean(s.prev), time: now, redraw: true})
+		s.lastShown, s.shown = now, clean(s.prev)
+		emit(line{text: s.shown, time: now, redraw: true})
 	}
 }
 
@@ -131,9 +132,13 @@ func (s *splitter) endLine(now time.Time, emit func(line)) {
 	if s.part > 0 {
 		l.part, l.last = s.part+1, true
 	}
+	// A line ended by "\r\n" after its text was sent as a redraw was sent.
+	again := len(s.cur) == 0 && s.redrawn && !s.lastShown.IsZero() && l.text == s.shown
 	s.cur, s.prev = s.cur[:0], s.prev[:0]
-	s.redrawn, s.part, s.lastShown = false, 0, time.Time{}
-	emit(l)
+	s.redrawn, s.part, s.lastShown, s.shown = false, 0, time.Time{}, ""
+	if !again {
+		emit(l)
+	}
 }
 
 // flush sends what a stream that ended without a newline left.

@@ -327,20 +327,25 @@ echo "2026-01-01 10:00:00,123 WARNING train: validation loss increased" >&2
 "$0" || exit
 echo "ERROR:train:could not write checkpoint" >&2
 echo "only on the console"`
-	run := runZeroCode(t, githubJob, nil, "sh", "-c", script, step)
-	require.Equal(t, 0, run.code, run.stderr)
-	for _, line := range stepLines {
-		var n int
-		for _, e := range logEnvelopes(run.envs) {
-			if strings.Contains(text(e), line.text) {
-				n++
+	for _, protocol := range []string{"http/protobuf", "grpc"} {
+		t.Run(protocol, func(t *testing.T) {
+			run := runZeroCode(t, githubJob, []string{"--protocol", protocol}, "sh", "-c", script, step)
+			require.Equal(t, 0, run.code, run.stderr)
+			for _, line := range stepLines {
+				var n int
+				for _, e := range logEnvelopes(run.envs) {
+					if strings.Contains(text(e), line.text) {
+						n++
+					}
+				}
+				assert.Equal(t, 1, n, "%q arrived once", line.text)
 			}
-		}
-		assert.Equal(t, 1, n, "%q arrived once", line.text)
+			assert.Equal(t, []string{"INFO stdout only on the console"}, messages(run.captured()))
+			assert.Equal(t, "3", run.summary(t).Data.BaseData.Properties["runcontext.step.duplicates_skipped"])
+			assert.NotEmpty(t, run.named("Microsoft.ApplicationInsights.Metric"), "the step's metrics went through the launcher too")
+			run.assertOneOperation(t)
+		})
 	}
-	assert.Equal(t, []string{"INFO stdout only on the console"}, messages(run.captured()))
-	assert.Equal(t, "3", run.summary(t).Data.BaseData.Properties["runcontext.step.duplicates_skipped"])
-	run.assertOneOperation(t)
 
 	all := runZeroCode(t, githubJob, []string{"--capture=all"}, "sh", "-c", script, step)
 	assert.Len(t, all.captured(), 4, "every printed line")

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
@@ -21,6 +22,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	_ "google.golang.org/grpc/encoding/gzip" // a step's SDK may compress (OTEL_EXPORTER_OTLP_COMPRESSION=gzip)
+	"google.golang.org/grpc/metadata"
 
 	"github.com/otelcol-runcontext/otelcol-runcontext/internal/console"
 )
@@ -35,23 +38,31 @@ import (
 // maxSeen bounds the index of what the step's SDK sent.
 const maxSeen = 200_000
 
-// seenIndex counts the bodies and exceptions of the step's own log
-// records; each one cancels at most one captured line.
+// seenIndex holds the bodies and exceptions of the step's own log records
+// that the collector took, each for keep after it arrived; each one
+// cancels at most one captured line.
 type seenIndex struct {
+	keep time.Duration
+
 	mu         sync.Mutex
-	bodies     map[string]int
-	exceptions map[string]int
+	bodies     map[string][]time.Time // when each copy arrived, oldest first
+	exceptions map[string][]time.Time
 	size       int
 }
 
-func newSeenIndex() *seenIndex {
-	return &seenIndex{bodies: map[string]int{}, exceptions: map[string]int{}}
+func newSeenIndex(keep time.Duration) *seenIndex {
+	return &seenIndex{keep: keep, bodies: map[string][]time.Time{}, exceptions: map[string][]time.Time{}}
 }
 
-// observe notes the records of one export of the step's SDK.
+// observe notes the records of one export of the step's SDK that the
+// collector accepted.
 func (s *seenIndex) observe(logs plog.Logs) {
+	now := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.size >= maxSeen {
+		s.expire(now)
+	}
 	for _, rl := range logs.ResourceLogs().All() {
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, lr := range sl.LogRecords().All() {
@@ -61,16 +72,35 @@ func (s *seenIndex) observe(logs plog.Logs) {
 				attrs := lr.Attributes()
 				if typ, ok := attrs.Get("exception.type"); ok {
 					msg, _ := attrs.Get("exception.message")
-					s.exceptions[exceptionKey(typ.AsString(), msg.AsString())]++
+					key := exceptionKey(typ.AsString(), msg.AsString())
+					s.exceptions[key] = append(s.exceptions[key], now)
 					s.size++
 				}
 				// A multi-line message prints as several lines.
 				for _, line := range strings.Split(lr.Body().AsString(), "\n") {
 					if line = strings.TrimSpace(line); line != "" {
-						s.bodies[line]++
+						s.bodies[line] = append(s.bodies[line], now)
 						s.size++
 					}
 				}
+			}
+		}
+	}
+}
+
+// expire forgets what arrived more than keep ago.
+func (s *seenIndex) expire(now time.Time) {
+	for _, m := range []map[string][]time.Time{s.bodies, s.exceptions} {
+		for key, at := range m {
+			n := 0
+			for n < len(at) && now.Sub(at[n]) > s.keep {
+				n++
+			}
+			s.size -= n
+			if n == len(at) {
+				delete(m, key)
+			} else if n > 0 {
+				m[key] = at[n:]
 			}
 		}
 	}
@@ -91,22 +121,23 @@ func exceptionKey(typ, msg string) string {
 // body, or ends with it after a separator: a console format puts its
 // prefix (time, level, logger) before the message.
 func (s *seenIndex) take(r console.Record) bool {
+	now := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if r.Exception != nil {
-		return use(s.exceptions, exceptionKey(r.Exception.Type, r.Exception.Message))
+		return s.use(s.exceptions, exceptionKey(r.Exception.Type, r.Exception.Message), now)
 	}
 	if len(s.bodies) == 0 {
 		return false
 	}
 	line := strings.TrimSpace(r.Body)
-	if use(s.bodies, line) {
+	if s.use(s.bodies, line, now) {
 		return true
 	}
 	for i := 0; i < len(line) && i < 256; i++ {
 		switch line[i] {
 		case ' ', ':', ']', '|', '-', '\t':
-			if rest := strings.TrimSpace(line[i+1:]); rest != "" && use(s.bodies, rest) {
+			if rest := strings.TrimSpace(line[i+1:]); rest != "" && s.use(s.bodies, rest, now) {
 				return true
 			}
 		}
@@ -114,15 +145,22 @@ func (s *seenIndex) take(r console.Record) bool {
 	return false
 }
 
-func use(m map[string]int, key string) bool {
-	n := m[key]
-	switch {
-	case n == 0:
-		return false
-	case n == 1:
+// use takes the oldest copy of key that is not older than keep.
+func (s *seenIndex) use(m map[string][]time.Time, key string, now time.Time) bool {
+	at := m[key]
+	for len(at) > 0 && now.Sub(at[0]) > s.keep {
+		at = at[1:]
+		s.size--
+	}
+	if len(at) == 0 {
 		delete(m, key)
-	default:
-		m[key] = n - 1
+		return false
+	}
+	s.size--
+	if len(at) == 1 {
+		delete(m, key)
+	} else {
+		m[key] = at[1:]
 	}
 	return true
 }
@@ -139,6 +177,15 @@ type stepProxy struct {
 // one (beyond the collector's own limit) is passed on unread.
 const maxLogsBody = 64 << 20
 
+// startProxy serves protocol for the step in front of the collector's
+// receiver of that protocol at target.
+func startProxy(protocol, target string, seen *seenIndex) (*stepProxy, error) {
+	if protocol == "grpc" {
+		return startGRPCProxy(target, seen)
+	}
+	return startHTTPProxy(target, seen)
+}
+
 // startHTTPProxy serves OTLP/HTTP for the step in front of the
 // collector's OTLP/HTTP receiver at target.
 func startHTTPProxy(target string, seen *seenIndex) (*stepProxy, error) {
@@ -148,17 +195,40 @@ func startHTTPProxy(target string, seen *seenIndex) (*stepProxy, error) {
 	}
 	forward := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: target})
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && r.URL.Path == "/v1/logs" && r.ContentLength <= maxLogsBody {
-			body, err := io.ReadAll(io.LimitReader(r.Body, maxLogsBody+1))
-			if err == nil && len(body) <= maxLogsBody {
-				noteHTTPLogs(seen, body, r.Header)
-			}
-			r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
+		if r.Method != http.MethodPost || r.URL.Path != "/v1/logs" || r.ContentLength > maxLogsBody {
+			forward.ServeHTTP(w, r)
+			return
 		}
-		forward.ServeHTTP(w, r)
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxLogsBody+1))
+		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
+		status := &statusRecorder{ResponseWriter: w}
+		forward.ServeHTTP(status, r)
+		// Only what the collector took is in Application Insights: a
+		// refused request's lines still go as the console printed them.
+		if err == nil && len(body) <= maxLogsBody && status.code/100 == 2 {
+			noteHTTPLogs(seen, body, r.Header)
+		}
 	})}
 	go func() { _ = srv.Serve(ln) }()
 	return &stepProxy{ln: ln, server: srv, addr: ln.Addr().String()}, nil
+}
+
+// statusRecorder keeps the status of a response it passes on.
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.code = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.code == 0 {
+		s.code = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
 }
 
 // noteHTTPLogs decodes an OTLP/HTTP logs request as the receiver would:
@@ -219,6 +289,15 @@ func (g grpcCloser) Close() error {
 
 func (p *stepProxy) close() { _ = p.server.Close() }
 
+// passOn sends a request the step made on to the collector, with the
+// step's metadata.
+func passOn[Req, Resp any](ctx context.Context, send func(context.Context, Req, ...grpc.CallOption) (Resp, error), req Req) (Resp, error) {
+	if md, ok := metadata.FromIncomingContext(ctx); ok {
+		ctx = metadata.NewOutgoingContext(ctx, md)
+	}
+	return send(ctx, req)
+}
+
 type logsForwarder struct {
 	plogotlp.UnimplementedGRPCServer
 	client plogotlp.GRPCClient
@@ -226,8 +305,11 @@ type logsForwarder struct {
 }
 
 func (f *logsForwarder) Export(ctx context.Context, req plogotlp.ExportRequest) (plogotlp.ExportResponse, error) {
-	f.seen.observe(req.Logs())
-	return f.client.Export(ctx, req)
+	resp, err := passOn(ctx, f.client.Export, req)
+	if err == nil {
+		f.seen.observe(req.Logs())
+	}
+	return resp, err
 }
 
 type tracesForwarder struct {
@@ -236,7 +318,7 @@ type tracesForwarder struct {
 }
 
 func (f *tracesForwarder) Export(ctx context.Context, req ptraceotlp.ExportRequest) (ptraceotlp.ExportResponse, error) {
-	return f.client.Export(ctx, req)
+	return passOn(ctx, f.client.Export, req)
 }
 
 type metricsForwarder struct {
@@ -245,5 +327,5 @@ type metricsForwarder struct {
 }
 
 func (f *metricsForwarder) Export(ctx context.Context, req pmetricotlp.ExportRequest) (pmetricotlp.ExportResponse, error) {
-	return f.client.Export(ctx, req)
+	return passOn(ctx, f.client.Export, req)
 }

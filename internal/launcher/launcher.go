@@ -62,7 +62,8 @@ type Options struct {
 	// timeout).
 	Timeout time.Duration
 	// KillAfter is how long a step (and what it left running) has between
-	// SIGTERM and SIGKILL.
+	// SIGTERM and SIGKILL; negative, the step is never killed (what it
+	// leaves running gets DefaultKillAfter).
 	KillAfter time.Duration
 
 	// Capture is which of the step's streams become log records.
@@ -157,7 +158,7 @@ func Run(opts Options) int {
 	if opts.Capture == "" {
 		opts.Capture = CaptureAuto
 	}
-	if opts.KillAfter <= 0 {
+	if opts.KillAfter == 0 {
 		opts.KillAfter = DefaultKillAfter
 	}
 	if opts.DuplicateWindow <= 0 {
@@ -281,10 +282,8 @@ func (l *launcher) startCollector(signals <-chan os.Signal) (*collector, error) 
 // dataDir is where the collectors' data folders go: RUNCONTEXT_DATA_DIR,
 // else the sidecar configuration's own default.
 func (l *launcher) dataDir() string {
-	for _, kv := range slices.Backward(l.opts.Environ) {
-		if v, ok := strings.CutPrefix(kv, "RUNCONTEXT_DATA_DIR="); ok && v != "" {
-			return v
-		}
+	if v := getenvOf(l.opts.Environ)("RUNCONTEXT_DATA_DIR"); v != "" {
+		return v
 	}
 	home, _ := os.UserHomeDir()
 	return filepath.Join(home, ".local", "state", "otelcol-runcontext")

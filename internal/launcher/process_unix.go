@@ -22,13 +22,23 @@ import (
 // (SIGHUP), or someone wants the step's dump (SIGQUIT).
 var supervisedSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT}
 
+// sigQuit asks for a dump, not an end.
+var sigQuit os.Signal = syscall.SIGQUIT
+
 // detach puts the collector in a process group of its own, out of reach
 // of the terminal's Ctrl-C: the launcher stops it when the step is done.
 // If the launcher dies, the collector is asked to stop (deliver, and let
 // go of its spool folder) rather than left running.
 func detach(cmd *exec.Cmd) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	setDeathSignal(cmd.SysProcAttr, syscall.SIGTERM)
+	cmd.SysProcAttr = groupOfItsOwn()
+}
+
+// groupOfItsOwn starts a child in a new process group, sent SIGTERM when
+// the launcher dies.
+func groupOfItsOwn() *syscall.SysProcAttr {
+	attr := &syscall.SysProcAttr{Setpgid: true}
+	setDeathSignal(attr, syscall.SIGTERM)
+	return attr
 }
 
 // ownGroup puts the step in a process group of its own, so that a signal
@@ -38,8 +48,7 @@ func detach(cmd *exec.Cmd) {
 // stopped with SIGTTIN) and Ctrl-C reaches the step. If the launcher
 // dies, the step is sent SIGTERM.
 func ownGroup(cmd *exec.Cmd, stdin any) (foreground bool) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	setDeathSignal(cmd.SysProcAttr, syscall.SIGTERM)
+	cmd.SysProcAttr = groupOfItsOwn()
 	if f, ok := stdin.(*os.File); ok && isTerminal(f) {
 		if pgrp, err := unix.IoctlGetInt(int(f.Fd()), unix.TIOCGPGRP); err == nil && pgrp == syscall.Getpgrp() {
 			cmd.SysProcAttr.Foreground = true
@@ -79,27 +88,46 @@ func kill(cmd *exec.Cmd) {
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 }
 
+// groupEnd is what endGroup found and did.
+type groupEnd int8
+
+const (
+	groupEmpty   groupEnd = iota // nothing was left
+	groupStopped                 // what was left was stopped
+	groupStuck                   // something outlived SIGKILL
+)
+
+// stuckGrace is how long endGroup waits after SIGKILL: a process that is
+// still there is a zombie of a parent that left the group, or stuck in
+// the kernel (a GPU driver's teardown), and the launcher goes on.
+const stuckGrace = 5 * time.Second
+
 // endGroup ends what the step left running once its main process has
 // exited: its process group gets SIGTERM, then SIGKILL after grace, and
-// is reaped (the launcher is their subreaper on Linux). It returns how
-// many processes were left.
-func endGroup(cmd *exec.Cmd, grace time.Duration) bool {
+// is reaped (the launcher is their subreaper on Linux).
+func endGroup(cmd *exec.Cmd, grace time.Duration) groupEnd {
 	pgid := cmd.Process.Pid
 	if syscall.Kill(-pgid, 0) != nil {
-		return false // nothing left
+		return groupEmpty
 	}
 	_ = syscall.Kill(-pgid, syscall.SIGTERM)
-	deadline := time.Now().Add(grace)
+	killAt := time.Now().Add(grace)
+	giveUp := killAt.Add(stuckGrace)
+	killed := false
 	for syscall.Kill(-pgid, 0) == nil {
 		reapGroup(pgid)
-		if time.Now().After(deadline) {
+		now := time.Now()
+		if !killed && now.After(killAt) {
 			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-			deadline = time.Now().Add(time.Hour)
+			killed = true
+		}
+		if now.After(giveUp) {
+			return groupStuck
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	reapGroup(pgid)
-	return true
+	return groupStopped
 }
 
 // reapGroup collects the exited processes of a group that were reparented

@@ -14,9 +14,21 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// Windows has no process groups to signal: the step shares the console's
-// Ctrl-C, and a forwarded signal ends the step.
+// Windows has no process groups to signal: the step shares the console,
+// so it had the Ctrl-C the launcher was told of, and handles it itself;
+// --kill-after later, it is killed.
 var supervisedSignals = []os.Signal{os.Interrupt}
+
+var sigQuit os.Signal // none on Windows
+
+// groupEnd is what endGroup found and did: on Windows, nothing.
+type groupEnd int8
+
+const (
+	groupEmpty groupEnd = iota
+	groupStopped
+	groupStuck
+)
 
 // detach starts the collector in a process group of its own, so that a
 // Ctrl-Break can be sent to it alone (terminate).

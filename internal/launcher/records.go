@@ -55,9 +55,11 @@ func (s *recordSink) Record(r console.Record) {
 	s.release(now, false)
 }
 
-// Idle sends the held records whose window has passed.
+// Idle sends the held records whose window has passed, and a batch that
+// has waited long enough.
 func (s *recordSink) Idle(now time.Time) {
 	s.release(now, false)
+	s.tel.batch.flushIfDue(now)
 }
 
 // drain sends every held record that the step's SDK did not send: the

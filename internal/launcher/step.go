@@ -4,6 +4,8 @@
 package launcher
 
 import (
+	"context"
+	"io"
 	"os"
 	"os/exec"
 	"slices"
@@ -52,14 +54,9 @@ func (l *launcher) runStep(col *collector, signals <-chan os.Signal) int {
 	if tel != nil && l.opts.Capture != CaptureNone {
 		var seen *seenIndex
 		if l.opts.Capture == CaptureAuto {
-			seen = newSeenIndex()
+			seen = newSeenIndex(2 * l.opts.DuplicateWindow)
 			var err error
-			if l.opts.Protocol == "grpc" {
-				proxy, err = startGRPCProxy(col.grpcAddr, seen)
-			} else {
-				proxy, err = startHTTPProxy(col.httpAddr, seen)
-			}
-			if err != nil {
+			if proxy, err = startProxy(l.opts.Protocol, endpoint, seen); err != nil {
 				l.say("lines the step's SDK also sends may arrive twice: %v", err)
 				seen = nil
 			} else {
@@ -71,24 +68,23 @@ func (l *launcher) runStep(col *collector, signals <-chan os.Signal) int {
 			BufferBytes: l.opts.BufferBytes, ProgressEvery: l.opts.ProgressEvery,
 			LinesPerSecond: l.opts.LinesPerSecond, Burst: l.opts.LinesBurst,
 		}, sink)
-		for _, s := range []console.Stream{console.Stdout, console.Stderr} {
-			if !l.opts.Capture.captures(s) {
+		for _, s := range []struct {
+			stream  console.Stream
+			step    *io.Writer
+			console io.Writer
+		}{{console.Stdout, &cmd.Stdout, l.opts.Stdout}, {console.Stderr, &cmd.Stderr, l.opts.Stderr}} {
+			if !l.opts.Capture.captures(s.stream) {
 				continue
 			}
 			r, w, err := os.Pipe()
 			if err != nil {
-				l.say("the step's %s is not captured: %v", s, err)
+				l.say("the step's %s is not captured: %v", s.stream, err)
 				continue
 			}
 			growPipe(w)
 			streams, writers = append(streams, r), append(writers, w)
-			if s == console.Stdout {
-				cmd.Stdout = w
-				capture.Copy(s, r, l.opts.Stdout)
-			} else {
-				cmd.Stderr = w
-				capture.Copy(s, r, l.opts.Stderr)
-			}
+			*s.step = w
+			capture.Copy(s.stream, r, s.console)
 		}
 	}
 	cmd.Env = l.stepEnviron(endpoint, tel)
@@ -126,9 +122,11 @@ func (l *launcher) runStep(col *collector, signals <-chan os.Signal) int {
 	for waiting := true; waiting; {
 		select {
 		case sig := <-signals:
-			cancelledBy = sig
 			forward(cmd, sig)
-			escalate()
+			if ends(sig) {
+				cancelledBy = sig
+				escalate()
+			}
 		case <-timeout:
 			timedOut = true
 			l.say("the step ran longer than --timeout %s: stopping it", l.opts.Timeout)
@@ -146,19 +144,25 @@ func (l *launcher) runStep(col *collector, signals <-chan os.Signal) int {
 	}
 	if err != nil && cmd.ProcessState == nil {
 		l.say("the step: %v", err)
-		return 1
-	}
-	if endGroup(cmd, l.opts.KillAfter) {
-		l.say("the step's main process exited and left processes running in its group: they were stopped")
-	}
-	// Whatever still holds the step's streams (a process that left its
-	// group) is not waited for long.
-	closeAfter := time.AfterFunc(pipeGrace, func() {
 		for _, r := range streams {
 			_ = r.Close()
 		}
-	})
-	defer closeAfter.Stop()
+		l.finish(tel, capture, sink, proxy, stepOutcome{code: 1, result: resultError, errType: "wait", duration: time.Since(start)})
+		return 1
+	}
+	switch endGroup(cmd, leftoverGrace(l.opts.KillAfter)) {
+	case groupStopped:
+		l.say("the step's main process exited and left processes running in its group: they were stopped")
+	case groupStuck:
+		l.say("the step's main process exited and left processes in its group that do not end even with SIGKILL (a zombie, or a process stuck in the kernel): the launcher goes on without them")
+	}
+	if capture != nil {
+		// Whatever still holds the step's streams (a process that left
+		// its group) is not waited for once they have been quiet a while;
+		// a backlog still being read is.
+		stop := closeWhenQuiet(capture, streams)
+		defer stop()
+	}
 
 	code := exitCode(cmd)
 	o := stepOutcome{code: code, result: resultSuccess, duration: time.Since(start)}
@@ -174,11 +178,56 @@ func (l *launcher) runStep(col *collector, signals <-chan os.Signal) int {
 	return code
 }
 
-// finish sends the rest of the step's output, its summary and its span.
+// closeWhenQuiet closes the step's streams once nothing has been read
+// from them for pipeGrace; the returned func stops watching.
+func closeWhenQuiet(capture *console.Capture, streams []*os.File) func() {
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(pipeGrace / 20)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-tick.C:
+				if now.Sub(capture.LastRead()) >= pipeGrace {
+					for _, r := range streams {
+						_ = r.Close()
+					}
+					return
+				}
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+// ends is whether sig asks the step to end: SIGQUIT asks a JVM or a Go
+// program for a dump, and it runs on.
+func ends(sig os.Signal) bool {
+	return sig != sigQuit
+}
+
+// leftoverGrace is what the step's leftover processes get between SIGTERM
+// and SIGKILL: --kill-after, or its default when the step itself is never
+// killed (--kill-after 0).
+func leftoverGrace(killAfter time.Duration) time.Duration {
+	if killAfter > 0 {
+		return killAfter
+	}
+	return DefaultKillAfter
+}
+
+// finish sends the rest of the step's output, its summary and its span,
+// within StopTimeout.
 func (l *launcher) finish(tel *stepTelemetry, capture *console.Capture, sink *recordSink, proxy *stepProxy, o stepOutcome) {
 	var dropped int64
 	if capture != nil {
-		capture.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), l.opts.StopTimeout)
+		if !capture.Close(ctx) {
+			l.say("the step's output was not all sent within --stop-timeout %s: the rest is dropped", l.opts.StopTimeout)
+		}
+		cancel()
 		dropped = capture.Dropped()
 		sink.drain()
 	}

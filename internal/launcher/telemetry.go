@@ -199,11 +199,11 @@ func (st *stepTelemetry) finish(o stepOutcome, s *recordSink, dropped int64, dea
 func summaryLevel(o stepOutcome, dropped int64) console.Level {
 	switch {
 	case o.result != resultSuccess:
-		return console.Level{Name: "ERROR", Severity: log.SeverityError}
+		return console.Error
 	case dropped > 0:
-		return console.Level{Name: "WARNING", Severity: log.SeverityWarn}
+		return console.Warning
 	}
-	return console.Level{Name: "INFO", Severity: log.SeverityInfo}
+	return console.Info
 }
 
 // stepResource is the resource of what the launcher sends: the step's
@@ -261,6 +261,7 @@ type batcher struct {
 
 	mu      sync.Mutex // serializes exports
 	pending []sdklog.Record
+	since   time.Time // when the oldest pending record came
 	sent    atomic.Int64
 	failed  atomic.Int64
 }
@@ -270,6 +271,9 @@ func (b *batcher) Enabled(context.Context, sdklog.EnabledParameters) bool { retu
 func (b *batcher) OnEmit(ctx context.Context, r *sdklog.Record) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if len(b.pending) == 0 {
+		b.since = time.Now()
+	}
 	b.pending = append(b.pending, r.Clone())
 	if len(b.pending) >= b.size {
 		return b.exportLocked(ctx)
@@ -281,6 +285,20 @@ func (b *batcher) ForceFlush(ctx context.Context) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.exportLocked(ctx)
+}
+
+// batchDelay is the longest a record waits for its batch to fill: the
+// OpenTelemetry SDKs' default.
+const batchDelay = time.Second
+
+// flushIfDue exports a batch that has waited batchDelay: a step that
+// prints a little and then computes for hours has those lines sent.
+func (b *batcher) flushIfDue(now time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.pending) > 0 && now.Sub(b.since) >= batchDelay {
+		_ = b.exportLocked(context.Background())
+	}
 }
 
 func (b *batcher) exportLocked(ctx context.Context) error {
