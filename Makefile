@@ -9,7 +9,7 @@ BIN       := $(CURDIR)/bin
 COLLECTOR := $(BIN)/otelcol-runcontext
 LAUNCHER  := $(BIN)/runcontext-launch
 
-.PHONY: run build test test-windows image dist generate check-generated compose tools bench bench-compare bench-e2e bench-delivery bench-launch delivery-faults delivery-soak bad-input
+.PHONY: run build test python-env test-windows image dist generate check-generated compose tools bench bench-compare bench-e2e bench-delivery bench-launch delivery-faults delivery-soak bad-input
 
 run: build
 	$(COLLECTOR) --config config/local.yaml
@@ -20,6 +20,11 @@ build:
 
 test:
 	./scripts/test.sh
+
+# The Python environments the e2e tests run Python clients in, from
+# internal/e2e/python's pins (part of make test).
+python-env:
+	./scripts/python-env.sh
 
 # The spool's tests as windows/amd64 binaries under Wine (part of make test).
 test-windows:

@@ -16,6 +16,10 @@ if [ -n "$unformatted" ]; then
 	exit 1
 fi
 
+# The Python environments of the e2e tests' Python clients, from the
+# committed pins (kept when the pins have not changed).
+./scripts/python-env.sh
+
 # Compile the distribution first: the e2e tests build it from this checkout,
 # and a cold build inside a test would eat into go test's timeout.
 make --no-print-directory build

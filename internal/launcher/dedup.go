@@ -194,41 +194,37 @@ func startHTTPProxy(target string, seen *seenIndex) (*stepProxy, error) {
 		return nil, err
 	}
 	forward := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: target})
+	// Only what the collector took is in Application Insights: a refused
+	// request's lines still go as the console printed them. The records
+	// are noted before the answer reaches the step, so that a step that
+	// exits on it finds them noted.
+	forward.ModifyResponse = func(resp *http.Response) error {
+		if logs, ok := resp.Request.Context().Value(logsRequestKey{}).(loggedRequest); ok && resp.StatusCode/100 == 2 {
+			noteHTTPLogs(seen, logs.body, logs.header)
+		}
+		return nil
+	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || r.URL.Path != "/v1/logs" || r.ContentLength > maxLogsBody {
-			forward.ServeHTTP(w, r)
-			return
+		if r.Method == http.MethodPost && r.URL.Path == "/v1/logs" && r.ContentLength <= maxLogsBody {
+			body, err := io.ReadAll(io.LimitReader(r.Body, maxLogsBody+1))
+			r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
+			if err == nil && len(body) <= maxLogsBody {
+				r = r.WithContext(context.WithValue(r.Context(), logsRequestKey{}, loggedRequest{body, r.Header.Clone()}))
+			}
 		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, maxLogsBody+1))
-		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
-		status := &statusRecorder{ResponseWriter: w}
-		forward.ServeHTTP(status, r)
-		// Only what the collector took is in Application Insights: a
-		// refused request's lines still go as the console printed them.
-		if err == nil && len(body) <= maxLogsBody && status.code/100 == 2 {
-			noteHTTPLogs(seen, body, r.Header)
-		}
+		forward.ServeHTTP(w, r)
 	})}
 	go func() { _ = srv.Serve(ln) }()
 	return &stepProxy{ln: ln, server: srv, addr: ln.Addr().String()}, nil
 }
 
-// statusRecorder keeps the status of a response it passes on.
-type statusRecorder struct {
-	http.ResponseWriter
-	code int
-}
+// logsRequestKey carries a logs request's body from the proxy's handler
+// to its response hook.
+type logsRequestKey struct{}
 
-func (s *statusRecorder) WriteHeader(code int) {
-	s.code = code
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.code == 0 {
-		s.code = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
+type loggedRequest struct {
+	body   []byte
+	header http.Header
 }
 
 // noteHTTPLogs decodes an OTLP/HTTP logs request as the receiver would:

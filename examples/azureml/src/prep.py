@@ -16,7 +16,11 @@ from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 provider = LoggerProvider()  # resource from OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES
 provider.add_log_record_processor(BatchLogRecordProcessor(OTLPLogExporter()))
 set_logger_provider(provider)
-logging.basicConfig(level=logging.INFO, handlers=[LoggingHandler(logger_provider=provider), logging.StreamHandler()])
+# The console as before (basicConfig's StreamHandler), and OpenTelemetry
+# added after it: given to basicConfig, the LoggingHandler would get its
+# formatter too, and send "INFO:prep:..." as each message.
+logging.basicConfig(level=logging.INFO)
+logging.getLogger().addHandler(LoggingHandler(logger_provider=provider))
 log = logging.getLogger("prep")
 
 
