@@ -135,3 +135,31 @@ provider.shutdown()
 		})
 	}
 }
+
+// The Azure ML recipe loads with Azure ML's own SDK v2 loaders (load_job,
+// load_environment), which validate offline against the service's
+// schemas, and a field the schema does not know fails it: the check the
+// hand-written decoder in deploy/ makes, against the real schema.
+func TestAzureMLRecipeLoadsWithAzureMLsOwnLoaders(t *testing.T) {
+	python := pythonEnv(t, "azureml")
+	validate := filepath.Join(repoRoot, "internal", "e2e", "python", "validate_azureml.py")
+	recipe := filepath.Join(repoRoot, "examples", "azureml")
+	out, err := exec.Command(python, validate, recipe).Output()
+	require.NoError(t, err, "%s", out)
+	assert.Contains(t, string(out), "pipeline.yml: PipelineJob train-pipeline jobs=['prep', 'train']")
+	assert.Contains(t, string(out), "prep: runcontext-launch --protocol http/protobuf -- python prep.py --out ${{outputs.prepared}}")
+	assert.Contains(t, string(out), "train: runcontext-launch --protocol http/protobuf -- opentelemetry-instrument python train.py")
+	assert.Contains(t, string(out), "environment.yml: Environment runcontext build=.")
+
+	// The same recipe with one field Azure ML does not know.
+	broken := t.TempDir()
+	require.NoError(t, os.CopyFS(broken, os.DirFS(recipe)))
+	pipeline, err := os.ReadFile(filepath.Join(recipe, "pipeline.yml"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(broken, "pipeline.yml"),
+		[]byte(strings.Replace(string(pipeline), "experiment_name:", "experiment_nmae: typo\nexperiment_name:", 1)), 0o600))
+	out, err = exec.Command(python, validate, broken).CombinedOutput()
+	require.Error(t, err)
+	assert.Contains(t, string(out), "experiment_nmae")
+	assert.Contains(t, string(out), "Unknown field")
+}

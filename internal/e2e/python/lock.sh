@@ -4,9 +4,10 @@
 # (CPython 3.11, linux x86_64). Run it when a pin changes, and commit both.
 #   current: the example steps' own requirements (examples/azureml/environment)
 #   oldest:  requirements-oldest.in, the oldest SDK the tests support
+#   azureml: requirements-azureml.in, Azure ML's SDK for its loaders
 set -euo pipefail
 cd "$(dirname "$0")"
-for entry in current=../../../examples/azureml/environment/requirements.txt oldest=requirements-oldest.in; do
+for entry in current=../../../examples/azureml/environment/requirements.txt oldest=requirements-oldest.in azureml=requirements-azureml.in; do
 	name="${entry%%=*}"; in="${entry#*=}"
 	tmp=$(mktemp -d)
 	python3 -m venv "$tmp/venv"
