@@ -53,14 +53,13 @@ func (e *ingestionExtension) Start(_ context.Context, _ component.Host) error {
 		return err
 	}
 	e.store = store
-	mux := http.NewServeMux()
-	ingestion.NewHandler(ingestion.Options{
+	routes := ingestion.NewHandler(ingestion.Options{
 		InstrumentationKey: e.cfg.InstrumentationKey,
 		Store:              store,
 		OnResponse:         e.logResponse,
-	}).Mount(mux)
+	}).Routes()
 	e.server = &http.Server{
-		Handler:           e.noteRequests(mux),
+		Handler:           e.noteRequests(routes),
 		ReadHeaderTimeout: 10 * time.Second,
 		// A slow sender cannot hold a connection: a 64 MiB body arrives
 		// well within this on loopback.

@@ -11,6 +11,7 @@
 package trackprotocol // import "github.com/otelcol-runcontext/otelcol-runcontext/internal/trackprotocol"
 
 import (
+	"slices"
 	"bufio"
 	"bytes"
 	"compress/gzip"
@@ -25,6 +26,17 @@ import (
 
 // Paths are the paths Application Insights takes telemetry on.
 var Paths = []string{"/v2.1/track", "/v2/track"}
+
+// IsTrackPath reports whether a request's path is one of Paths, as
+// senders write it: after an IngestionEndpoint with a trailing slash,
+// OpenCensus' AzureLogHandler posts to "//v2.1/track", which the service
+// takes (and Go's ServeMux would redirect).
+func IsTrackPath(path string) bool {
+	for strings.HasPrefix(path, "//") {
+		path = path[1:]
+	}
+	return slices.Contains(Paths, path)
+}
 
 // MaxBodyBytes bounds a request body, before and after decompression.
 const MaxBodyBytes = 64 << 20

@@ -68,6 +68,19 @@ type Config struct {
 	// OpenCensus' AzureLogHandler used, from a log record's code.* attributes.
 	CodeLocation bool `mapstructure:"code_location"`
 
+	// OpenCensus writes what OpenCensus' AzureLogHandler wrote, next to
+	// Level, so that workbooks and alerts written against it keep working:
+	// level (the Python level name, lower-case key) and the code location
+	// (fileName, lineNumber, module, as CodeLocation).
+	OpenCensus bool `mapstructure:"opencensus"`
+
+	// MaxCustomDimensions bounds how many entries of a log record's
+	// custom_dimensions map attribute become dimensions of their own (what
+	// Python's extra={"custom_dimensions": {...}}, OpenCensus' way of
+	// passing dimensions, becomes through the OpenTelemetry SDK); the rest
+	// are dropped. 0 leaves the map as it is.
+	MaxCustomDimensions int `mapstructure:"max_custom_dimensions"`
+
 	// Logs, Traces and Metrics adjust the dimensions per signal.
 	Logs    SignalConfig `mapstructure:"logs"`
 	Traces  SignalConfig `mapstructure:"traces"`
@@ -175,6 +188,9 @@ func (cfg *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("on_missing: unknown value %q; use keep, drop or fill", cfg.OnMissing))
 	}
 
+	if cfg.MaxCustomDimensions < 0 {
+		errs = append(errs, fmt.Errorf("max_custom_dimensions: %d; use 0 to leave custom_dimensions as it is, or a positive bound", cfg.MaxCustomDimensions))
+	}
 	if len(cfg.SeverityDimension) > maxNameLength {
 		errs = append(errs, fmt.Errorf("severity_dimension: %d characters, more than Application Insights' limit of %d", len(cfg.SeverityDimension), maxNameLength))
 	}

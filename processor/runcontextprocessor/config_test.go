@@ -46,7 +46,7 @@ func TestLoadConfig(t *testing.T) {
 	}{
 		{
 			name: "",
-			want: &Config{OnMissing: MissingKeep, FillValue: "unknown", SeverityDimension: "Level"},
+			want: &Config{OnMissing: MissingKeep, FillValue: "unknown", SeverityDimension: "Level", MaxCustomDimensions: 64},
 		},
 		{
 			name: "full",
@@ -56,13 +56,15 @@ func TestLoadConfig(t *testing.T) {
 					"run_type":      {Value: "training"},
 					"run_url":       {Template: "https://ml.azure.com/runs/{parent_run_id}?wsid={resource.azureml.workspace}"},
 				},
-				Detectors:         &detectors,
-				Overwrite:         true,
-				Required:          []string{"parent_run_id", "step_id"},
-				OnMissing:         MissingFill,
-				FillValue:         "none",
-				SeverityDimension: "severity",
-				CodeLocation:      true,
+				Detectors:           &detectors,
+				Overwrite:           true,
+				Required:            []string{"parent_run_id", "step_id"},
+				OnMissing:           MissingFill,
+				FillValue:           "none",
+				SeverityDimension:   "severity",
+				CodeLocation:        true,
+				OpenCensus:          true,
+				MaxCustomDimensions: 8,
 			},
 		},
 	}

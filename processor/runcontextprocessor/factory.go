@@ -55,7 +55,8 @@ func createDefaultConfig() component.Config {
 	return &Config{
 		OnMissing:         MissingKeep,
 		FillValue:         "unknown",
-		SeverityDimension: "Level",
+		SeverityDimension:   "Level",
+		MaxCustomDimensions: defaultMaxCustomDimensions,
 	}
 }
 

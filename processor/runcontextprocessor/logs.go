@@ -28,6 +28,9 @@ func (sp *signalProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.
 			before := st.dropped
 			sl.LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
 				attrs := lr.Attributes()
+				if p.maxCustomDimensions > 0 {
+					st.customDimensionsDropped += int64(flattenCustomDimensions(attrs, p.maxCustomDimensions))
+				}
 				if !p.applyRecord(attrs, st) {
 					return true
 				}
@@ -63,6 +66,9 @@ func (p *plan) applyLogRecord(lr plog.LogRecord, attrs pcommon.Map, st *consumeS
 				attrs.PutStr(p.severityKey, level)
 			}
 		}
+	}
+	if p.opencensus {
+		setOpenCensusLevel(attrs, lr, p.overwrite)
 	}
 	if p.codeLocation {
 		setCodeLocation(attrs, p.overwrite)

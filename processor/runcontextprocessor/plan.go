@@ -36,6 +36,11 @@ type plan struct {
 	// severityKey receives the Python level name; empty when off.
 	severityKey  string
 	codeLocation bool
+	// opencensus writes AzureLogHandler's level next to severityKey.
+	opencensus bool
+	// maxCustomDimensions bounds the custom_dimensions entries flattened;
+	// 0 leaves the map.
+	maxCustomDimensions int
 
 	// excluded names the dimensions kept off this signal, whether or not a
 	// source provides them: the telemetry may carry them itself.
@@ -134,8 +139,10 @@ func newPlan(cfg *Config, exclude []string, found []detected) (*plan, error) {
 		overwrite:    cfg.Overwrite,
 		onMissing:    cfg.OnMissing,
 		fillValue:    cfg.FillValue,
-		severityKey:  cfg.SeverityDimension,
-		codeLocation: cfg.CodeLocation,
+		severityKey:         cfg.SeverityDimension,
+		codeLocation:        cfg.CodeLocation || cfg.OpenCensus,
+		opencensus:          cfg.OpenCensus,
+		maxCustomDimensions: cfg.MaxCustomDimensions,
 	}
 	for _, name := range b.order {
 		b.visit(p, name, false)

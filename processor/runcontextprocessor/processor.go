@@ -80,6 +80,9 @@ func (rc *runContext) release() {
 // pass on.
 func (sp *signalProcessor) reportTelemetry(ctx context.Context, s *consumeState, empty bool) error {
 	sp.telemetry.ProcessorRuncontextRecordsProcessed.Add(ctx, s.processed)
+	if s.customDimensionsDropped > 0 {
+		sp.telemetry.ProcessorRuncontextCustomDimensionsDropped.Add(ctx, s.customDimensionsDropped)
+	}
 	for k, n := range s.missing {
 		if n > 0 {
 			sp.telemetry.ProcessorRuncontextRecordsMissingDimension.Add(ctx, n, sp.shared.missingAttrs[k])

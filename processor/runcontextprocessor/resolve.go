@@ -34,6 +34,9 @@ type consumeState struct {
 
 	processed int64
 	dropped   int64
+	// customDimensionsDropped counts custom_dimensions entries beyond
+	// max_custom_dimensions.
+	customDimensionsDropped int64
 	// missing counts records lacking each required dimension.
 	missing []int64
 }

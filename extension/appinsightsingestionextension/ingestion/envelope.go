@@ -48,7 +48,33 @@ type BaseData struct {
 	// MetricData
 	Metrics []DataPoint `json:"metrics,omitempty"`
 	// Every type: customDimensions in Application Insights.
-	Properties map[string]string `json:"properties,omitempty"`
+	Properties Properties `json:"properties,omitempty"`
+}
+
+// Properties are an item's customDimensions: strings, as Application
+// Insights stores them. A sender may write a number or a boolean
+// (OpenCensus' AzureLogHandler writes lineNumber as a number), which the
+// service takes and stores as its text; so does this reader.
+type Properties map[string]string
+
+// UnmarshalJSON reads string values as they are, and any other value as
+// its JSON text.
+func (p *Properties) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	out := make(Properties, len(raw))
+	for k, v := range raw {
+		var s string
+		if json.Unmarshal(v, &s) == nil {
+			out[k] = s
+		} else {
+			out[k] = string(v)
+		}
+	}
+	*p = out
+	return nil
 }
 
 // ExceptionDetails is one exception of an ExceptionData item.

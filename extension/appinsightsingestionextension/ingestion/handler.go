@@ -56,11 +56,17 @@ func NewHandler(opts Options) *Handler {
 	}
 }
 
-// Mount registers the handler on every track path of mux.
-func (h *Handler) Mount(mux *http.ServeMux) {
-	for _, p := range trackprotocol.Paths {
-		mux.Handle(p, h)
-	}
+// Routes serves the track paths as senders write them (see
+// trackprotocol.IsTrackPath), and 404 elsewhere, without ServeMux's
+// redirects.
+func (h *Handler) Routes() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !trackprotocol.IsTrackPath(r.URL.Path) {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // MaxItems bounds the items of one request, and so the size of the answer

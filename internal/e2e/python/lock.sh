@@ -5,9 +5,10 @@
 #   current: the example steps' own requirements (examples/azureml/environment)
 #   oldest:  requirements-oldest.in, the oldest SDK the tests support
 #   azureml: requirements-azureml.in, Azure ML's SDK for its loaders
+#   opencensus: requirements-opencensus.in, the handler users migrate from
 set -euo pipefail
 cd "$(dirname "$0")"
-for entry in current=../../../examples/azureml/environment/requirements.txt oldest=requirements-oldest.in azureml=requirements-azureml.in; do
+for entry in current=../../../examples/azureml/environment/requirements.txt oldest=requirements-oldest.in azureml=requirements-azureml.in opencensus=requirements-opencensus.in; do
 	name="${entry%%=*}"; in="${entry#*=}"
 	tmp=$(mktemp -d)
 	python3 -m venv "$tmp/venv"

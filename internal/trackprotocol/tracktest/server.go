@@ -294,7 +294,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(fault.Status)
 		_, _ = fmt.Fprintf(w, `{"itemsReceived":0,"itemsAccepted":0,"errors":[{"index":0,"statusCode":%d,"message":%q}]}`,
 			fault.Status, http.StatusText(fault.Status))
-	case slices.Contains(trackprotocol.Paths, r.URL.Path):
+	case trackprotocol.IsTrackPath(r.URL.Path):
 		s.handler.ServeHTTP(w, r)
 	default:
 		http.NotFound(w, r)

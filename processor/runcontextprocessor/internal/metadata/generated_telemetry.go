@@ -26,6 +26,7 @@ type TelemetryBuilder struct {
 	meter                                      metric.Meter
 	mu                                         sync.Mutex
 	registrations                              []metric.Registration
+	ProcessorRuncontextCustomDimensionsDropped metric.Int64Counter
 	ProcessorRuncontextRecordsDropped          metric.Int64Counter
 	ProcessorRuncontextRecordsMissingDimension metric.Int64Counter
 	ProcessorRuncontextRecordsProcessed        metric.Int64Counter
@@ -60,6 +61,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	}
 	builder.meter = Meter(settings)
 	var err, errs error
+	builder.ProcessorRuncontextCustomDimensionsDropped, err = builder.meter.Int64Counter(
+		"otelcol_processor_runcontext_custom_dimensions_dropped",
+		metric.WithDescription("Number of custom_dimensions entries left off log records beyond max_custom_dimensions. [Development]"),
+		metric.WithUnit("{dimension}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ProcessorRuncontextRecordsDropped, err = builder.meter.Int64Counter(
 		"otelcol_processor_runcontext_records_dropped",
 		metric.WithDescription("Number of records dropped because they lacked a required dimension (on_missing drop). [Development]"),

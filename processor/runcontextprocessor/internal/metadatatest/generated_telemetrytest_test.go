@@ -19,9 +19,13 @@ func TestSetupTelemetry(t *testing.T) {
 	tb, err := metadata.NewTelemetryBuilder(testTel.NewTelemetrySettings())
 	require.NoError(t, err)
 	defer tb.Shutdown()
+	tb.ProcessorRuncontextCustomDimensionsDropped.Add(context.Background(), 1)
 	tb.ProcessorRuncontextRecordsDropped.Add(context.Background(), 1)
 	tb.ProcessorRuncontextRecordsMissingDimension.Add(context.Background(), 1)
 	tb.ProcessorRuncontextRecordsProcessed.Add(context.Background(), 1)
+	AssertEqualProcessorRuncontextCustomDimensionsDropped(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorRuncontextRecordsDropped(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
