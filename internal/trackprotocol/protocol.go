@@ -11,7 +11,6 @@
 package trackprotocol // import "github.com/otelcol-runcontext/otelcol-runcontext/internal/trackprotocol"
 
 import (
-	"slices"
 	"bufio"
 	"bytes"
 	"compress/gzip"
@@ -20,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"unicode"
 )

@@ -53,8 +53,8 @@ func newFactory(getenv func(string) string) processor.Factory {
 
 func createDefaultConfig() component.Config {
 	return &Config{
-		OnMissing:         MissingKeep,
-		FillValue:         "unknown",
+		OnMissing:           MissingKeep,
+		FillValue:           "unknown",
 		SeverityDimension:   "Level",
 		MaxCustomDimensions: defaultMaxCustomDimensions,
 	}

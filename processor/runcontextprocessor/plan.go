@@ -135,10 +135,10 @@ func newPlan(cfg *Config, exclude []string, found []detected) (*plan, error) {
 	}
 
 	p := &plan{
-		excluded:     slices.Clone(exclude),
-		overwrite:    cfg.Overwrite,
-		onMissing:    cfg.OnMissing,
-		fillValue:    cfg.FillValue,
+		excluded:            slices.Clone(exclude),
+		overwrite:           cfg.Overwrite,
+		onMissing:           cfg.OnMissing,
+		fillValue:           cfg.FillValue,
 		severityKey:         cfg.SeverityDimension,
 		codeLocation:        cfg.CodeLocation || cfg.OpenCensus,
 		opencensus:          cfg.OpenCensus,
