@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The seed's step on each path to Application Insights, side by side
+# (docs/comparison.md): OpenCensus' AzureLogHandler (what users have), the
+# OpenTelemetry SDK to a collector, opentelemetry-instrument, and
+# runcontext-launch's capture of the console. Each path runs the same
+# step (internal/comparison/python/compare_step.py) against the built
+# collector on config/local.yaml (with the runcontext's opencensus option),
+# whose local ingestion endpoint stores what Application Insights would.
+# It records each item's customDimensions, message, severity, exception,
+# operation_Id and cloud_RoleName; the seed's queries over each store; the
+# cost of 100 000 logger.info calls in the step's process; and what is
+# left when the step is killed with SIGKILL 1 s after its last log call.
+#   make compare-python   (CALLS=100000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CALLS="${CALLS:-100000}"
+out=".build/compare-python"
+rm -rf "$out"
+mkdir -p "$out"
+make --no-print-directory build >/dev/null
+./scripts/python-env.sh
+step="$PWD/internal/comparison/python/compare_step.py"
+options="$out/opencensus.yaml"
+printf 'processors:\n  runcontext:\n    opencensus: true\n' >"$options"
+
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+# collector DIR: the collector on local.yaml, its store in DIR; sets
+# $otlp, $ingest and $pid.
+collector() {
+	local dir=$1
+	otlp="127.0.0.1:$(port)"
+	ingest="127.0.0.1:$(port)"
+	RUNCONTEXT_DATA_DIR="$dir" RUNCONTEXT_INGESTION_ENDPOINT="$ingest" \
+		RUNCONTEXT_OTLP_HTTP_ENDPOINT="$otlp" RUNCONTEXT_OTLP_GRPC_ENDPOINT="127.0.0.1:$(port)" \
+		RUNCONTEXT_HEALTH_ENDPOINT="127.0.0.1:$(port)" RUNCONTEXT_METRICS_PORT="$(port)" \
+		bin/otelcol-runcontext --config config/local.yaml --config "$options" >"$dir.log" 2>&1 &
+	pid=$!
+	for _ in $(seq 1 200); do grep -qs "Everything is ready" "$dir.log" && return 0; sleep 0.05; done
+	cat "$dir.log" >&2
+	return 1
+}
+stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; }
+
+# run PATH SCENARIO [ENV...]: the step on PATH; its store in
+# $out/PATH.SCENARIO/appinsights/envelopes.jsonl, its stdout in .stdout.
+run() {
+	local path=$1 scenario=$2
+	shift 2
+	local dir="$out/$path.$scenario"
+	mkdir -p "$dir"
+	collector "$dir"
+	local conn="InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=http://$ingest/"
+	local args=()
+	[ "$scenario" = cost ] && args=("$CALLS")
+	case "$path" in
+	opencensus)
+		env "$@" APPLICATIONINSIGHTS_CONNECTION_STRING="$conn" .build/venv/opencensus/bin/python "$step" opencensus "${args[@]}" ;;
+	otel-sdk)
+		env "$@" OTEL_EXPORTER_OTLP_ENDPOINT="http://$otlp" OTEL_SERVICE_NAME=sample_step .build/venv/current/bin/python "$step" otel-sdk "${args[@]}" ;;
+	instrument)
+		env "$@" OTEL_EXPORTER_OTLP_ENDPOINT="http://$otlp" OTEL_SERVICE_NAME=sample_step OTEL_TRACES_EXPORTER=none OTEL_METRICS_EXPORTER=none \
+			.build/venv/current/bin/opentelemetry-instrument .build/venv/current/bin/python "$step" instrument "${args[@]}" ;;
+	console)
+		# The launcher's own local store, with its collector on local.yaml.
+		env "$@" RUNCONTEXT_DATA_DIR="$dir/launch" OTEL_SERVICE_NAME=sample_step \
+			bin/runcontext-launch --local --config config/local.yaml --config "$options" -- .build/venv/current/bin/python "$step" console "${args[@]}" ;;
+	esac >"$dir.stdout" 2>"$dir.stderr" || true
+	sleep 2 # a background exporter's last send
+	stop
+	if [ "$path" = console ]; then
+		cat "$dir"/launch/appinsights/envelopes.jsonl >"$dir/envelopes.jsonl" 2>/dev/null || : >"$dir/envelopes.jsonl"
+	else
+		cp "$dir/appinsights/envelopes.jsonl" "$dir/envelopes.jsonl" 2>/dev/null || : >"$dir/envelopes.jsonl"
+	fi
+}
+
+for path in opencensus otel-sdk instrument console; do
+	run "$path" items
+	run "$path" killed COMPARE_KILL=1
+	run "$path" cost
+done
+python3 internal/comparison/python/render.py "$out" "$CALLS" >docs/comparison.md
+echo "docs/comparison.md written" >&2
