@@ -9,7 +9,7 @@ BIN       := $(CURDIR)/bin
 COLLECTOR := $(BIN)/otelcol-runcontext
 LAUNCHER  := $(BIN)/runcontext-launch
 
-.PHONY: run build test python-env test-windows image dist generate check-generated compose tools bench bench-compare bench-e2e bench-delivery bench-launch delivery-faults delivery-soak bad-input
+.PHONY: run build test python-env test-windows image dist generate check-generated compose tools bench bench-compare bench-e2e bench-delivery bench-launch compare-python delivery-faults delivery-soak bad-input
 
 run: build
 	$(COLLECTOR) --config config/local.yaml
@@ -82,6 +82,12 @@ bench-delivery:
 # 2 000 000 lines, and a stopped collector. About a minute.
 bench-launch:
 	./scripts/bench-launch.sh
+
+# The seed's Python step on each path to Application Insights, side by
+# side with OpenCensus' AzureLogHandler: writes docs/comparison.md. About 2
+# minutes.
+compare-python:
+	./scripts/compare-python.sh
 
 # Fault injection, spool vs the contrib exporter alone, with a 5-minute
 # outage and 20 s of 401/403/404 answers: about 30 minutes.

@@ -51,6 +51,15 @@ run() {
 	mkdir -p "$dir"
 	collector "$dir"
 	local conn="InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=http://$ingest/"
+	# Every path runs in the same Azure ML job, with pipeline.yml's
+	# resource attributes: OpenCensus ignores them, the OpenTelemetry
+	# paths' runcontext reads them. (opentelemetry-instrument defaults to
+	# gRPC: pointed at an OTLP/HTTP port without a protocol it sends
+	# nothing, and says nothing.)
+	set -- "$@" AZUREML_RUN_ID=prep_7c1d9a AZUREML_ROOT_RUN_ID=931024c2-3720-11ea-b247-c49deda841c1 \
+		AZUREML_ARM_PROJECT_NAME=train-pipeline AZUREML_ARM_SUBSCRIPTION=3f2e1d0c-sub \
+		AZUREML_ARM_RESOURCEGROUP=ml-rg AZUREML_ARM_WORKSPACE_NAME=ml-ws \
+		OTEL_RESOURCE_ATTRIBUTES=cicd.pipeline.task.name=prep,run_type=training # as examples/azureml/pipeline.yml sets them
 	local args=()
 	[ "$scenario" = cost ] && args=("$CALLS")
 	case "$path" in
@@ -59,7 +68,7 @@ run() {
 	otel-sdk)
 		env "$@" OTEL_EXPORTER_OTLP_ENDPOINT="http://$otlp" OTEL_SERVICE_NAME=sample_step .build/venv/current/bin/python "$step" otel-sdk "${args[@]}" ;;
 	instrument)
-		env "$@" OTEL_EXPORTER_OTLP_ENDPOINT="http://$otlp" OTEL_SERVICE_NAME=sample_step OTEL_TRACES_EXPORTER=none OTEL_METRICS_EXPORTER=none \
+		env "$@" OTEL_EXPORTER_OTLP_ENDPOINT="http://$otlp" OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf OTEL_SERVICE_NAME=sample_step OTEL_LOGS_EXPORTER=otlp OTEL_TRACES_EXPORTER=none OTEL_METRICS_EXPORTER=none \
 			.build/venv/current/bin/opentelemetry-instrument .build/venv/current/bin/python "$step" instrument "${args[@]}" ;;
 	console)
 		# The launcher's own local store, with its collector on local.yaml.
