@@ -31,9 +31,9 @@ make --no-print-directory build >/dev/null
 dir=internal/comparison/throughput
 ticks=$(getconf CLK_TCK)
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+# shellcheck source=lib.sh
+. scripts/lib.sh
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-wait_ready() { for _ in $(seq 1 200); do grep -qs "Everything is ready" "$1" && return 0; sleep 0.05; done; cat "$1"; return 1; }
 lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
 
 ingest_port=$(port)

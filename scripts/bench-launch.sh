@@ -23,7 +23,8 @@ rm -rf "$out"
 mkdir -p "$out"
 make --no-print-directory build >/dev/null
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+# shellcheck source=lib.sh
+. scripts/lib.sh
 now() { date +%s.%N; }
 calc() { awk "BEGIN { print $* }"; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
@@ -36,7 +37,7 @@ RUNCONTEXT_DATA_DIR="$out/ingestion" RUNCONTEXT_INGESTION_ENDPOINT="127.0.0.1:$i
 	bin/otelcol-runcontext --config config/local.yaml >"$out/ingestion.log" 2>&1 &
 ingestion=$!
 trap 'kill $ingestion 2>/dev/null; wait $ingestion 2>/dev/null || true' EXIT
-for _ in $(seq 1 200); do grep -qs "Everything is ready" "$out/ingestion.log" && break; sleep 0.05; done
+wait_ready "$out/ingestion.log"
 
 export APPLICATIONINSIGHTS_CONNECTION_STRING="InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=http://127.0.0.1:$ingest/"
 export RUNCONTEXT_DATA_DIR="$out/launch"

@@ -2,8 +2,8 @@
 # The seed's step on each path to Application Insights, side by side
 # (docs/comparison.md): OpenCensus' AzureLogHandler (what users have), the
 # OpenTelemetry SDK to a collector, opentelemetry-instrument, and
-# runcontext-launch's capture of the console. Each path runs the same
-# step (internal/comparison/python/compare_step.py) against the built
+# runcontext-launch's capture of the console. Each path runs the seed's
+# step (internal/e2e/testdata/steps/sample_step.py) against the built
 # collector on config/local.yaml (with the runcontext's opencensus option),
 # whose local ingestion endpoint stores what Application Insights would.
 # It records each item's customDimensions, message, severity, exception,
@@ -19,11 +19,12 @@ rm -rf "$out"
 mkdir -p "$out"
 make --no-print-directory build >/dev/null
 ./scripts/python-env.sh
-step="$PWD/internal/comparison/python/compare_step.py"
+step="$PWD/internal/e2e/testdata/steps/sample_step.py"
 options="$out/opencensus.yaml"
 printf 'processors:\n  runcontext:\n    opencensus: true\n' >"$options"
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+# shellcheck source=lib.sh
+. scripts/lib.sh
 
 # collector DIR: the collector on local.yaml, its store in DIR; sets
 # $otlp, $ingest and $pid.
@@ -36,9 +37,7 @@ collector() {
 		RUNCONTEXT_HEALTH_ENDPOINT="127.0.0.1:$(port)" RUNCONTEXT_METRICS_PORT="$(port)" \
 		bin/otelcol-runcontext --config config/local.yaml --config "$options" >"$dir.log" 2>&1 &
 	pid=$!
-	for _ in $(seq 1 200); do grep -qs "Everything is ready" "$dir.log" && return 0; sleep 0.05; done
-	cat "$dir.log" >&2
-	return 1
+	wait_ready "$dir.log"
 }
 stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; }
 
@@ -60,20 +59,20 @@ run() {
 		AZUREML_ARM_PROJECT_NAME=train-pipeline AZUREML_ARM_SUBSCRIPTION=3f2e1d0c-sub \
 		AZUREML_ARM_RESOURCEGROUP=ml-rg AZUREML_ARM_WORKSPACE_NAME=ml-ws \
 		OTEL_RESOURCE_ATTRIBUTES=cicd.pipeline.task.name=prep,run_type=training # as examples/azureml/pipeline.yml sets them
-	local args=()
-	[ "$scenario" = cost ] && args=("$CALLS")
+	[ "$scenario" = cost ] && set -- "$@" STEP_CALLS="$CALLS"
+	[ "$scenario" = killed ] && set -- "$@" STEP_KILL=1
 	case "$path" in
 	opencensus)
-		env "$@" APPLICATIONINSIGHTS_CONNECTION_STRING="$conn" .build/venv/opencensus/bin/python "$step" opencensus "${args[@]}" ;;
+		env "$@" APPLICATIONINSIGHTS_CONNECTION_STRING="$conn" .build/venv/opencensus/bin/python "$step" ;;
 	otel-sdk)
-		env "$@" OTEL_EXPORTER_OTLP_ENDPOINT="http://$otlp" OTEL_SERVICE_NAME=sample_step .build/venv/current/bin/python "$step" otel-sdk "${args[@]}" ;;
+		env "$@" STEP_HANDLER=opentelemetry OTEL_EXPORTER_OTLP_ENDPOINT="http://$otlp" OTEL_SERVICE_NAME=sample_step .build/venv/current/bin/python "$step" ;;
 	instrument)
-		env "$@" OTEL_EXPORTER_OTLP_ENDPOINT="http://$otlp" OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf OTEL_SERVICE_NAME=sample_step OTEL_LOGS_EXPORTER=otlp OTEL_TRACES_EXPORTER=none OTEL_METRICS_EXPORTER=none \
-			.build/venv/current/bin/opentelemetry-instrument .build/venv/current/bin/python "$step" instrument "${args[@]}" ;;
+		env "$@" STEP_HANDLER=logging OTEL_EXPORTER_OTLP_ENDPOINT="http://$otlp" OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf OTEL_SERVICE_NAME=sample_step OTEL_LOGS_EXPORTER=otlp OTEL_TRACES_EXPORTER=none OTEL_METRICS_EXPORTER=none \
+			.build/venv/current/bin/opentelemetry-instrument .build/venv/current/bin/python "$step" ;;
 	console)
 		# The launcher's own local store, with its collector on local.yaml.
-		env "$@" RUNCONTEXT_DATA_DIR="$dir/launch" OTEL_SERVICE_NAME=sample_step \
-			bin/runcontext-launch --local --config config/local.yaml --config "$options" -- .build/venv/current/bin/python "$step" console "${args[@]}" ;;
+		env "$@" STEP_HANDLER=logging RUNCONTEXT_DATA_DIR="$dir/launch" OTEL_SERVICE_NAME=sample_step \
+			bin/runcontext-launch --local --config config/local.yaml --config "$options" -- .build/venv/current/bin/python "$step" ;;
 	esac >"$dir.stdout" 2>"$dir.stderr" || true
 	sleep 2 # a background exporter's last send
 	stop
@@ -86,7 +85,7 @@ run() {
 
 for path in opencensus otel-sdk instrument console; do
 	run "$path" items
-	run "$path" killed COMPARE_KILL=1
+	run "$path" killed
 	run "$path" cost
 done
 python3 internal/comparison/python/render.py "$out" "$CALLS" >docs/comparison.md

@@ -4,11 +4,22 @@
 # exception. The connection string comes from
 # APPLICATIONINSIGHTS_CONNECTION_STRING.
 #
-# STEP_HANDLER=opentelemetry runs the same calls, from the same lines, with
-# the OpenTelemetry SDK's LoggingHandler instead (OTEL_EXPORTER_OTLP_ENDPOINT),
-# so that the two can be compared envelope by envelope.
+# The same calls, from the same lines, run on this product's paths too, so
+# that they can be compared envelope by envelope (opencensus_test.go,
+# scripts/compare-python.sh):
+#   STEP_HANDLER=opentelemetry  the OpenTelemetry SDK's LoggingHandler,
+#                               OTLP to OTEL_EXPORTER_OTLP_ENDPOINT
+#   STEP_HANDLER=logging        plain logging (opentelemetry-instrument or
+#                               runcontext-launch sends it)
+#   STEP_KILL=1                 SIGKILL 1 s after the last log call
+#   STEP_CALLS=N                then N logger.info calls, and the process's
+#                               CPU per call and peak RSS as JSON on stdout
+import json
 import logging
 import os
+import resource
+import signal
+import time
 
 run = {
     "parent_run_id": "931024c2-3720-11ea-b247-c49deda841c1",
@@ -19,25 +30,27 @@ run = {
     "run_type": "training",
 }
 
-if os.environ.get("STEP_HANDLER") == "opentelemetry":
+logger = logging.getLogger("sample_step")
+logger.setLevel(logging.INFO)
+flush = lambda: None
+mode = os.environ.get("STEP_HANDLER", "opencensus")
+if mode == "opencensus":
+    from opencensus.ext.azure.log_exporter import AzureLogHandler
+
+    handler = AzureLogHandler()  # APPLICATIONINSIGHTS_CONNECTION_STRING
+    logger.addHandler(handler)
+    flush = handler.flush
+elif mode == "opentelemetry":
     from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
     from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
     from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 
     provider = LoggerProvider()
     provider.add_log_record_processor(BatchLogRecordProcessor(OTLPLogExporter()))
-    handler = LoggingHandler(logger_provider=provider)
+    logger.addHandler(LoggingHandler(logger_provider=provider))
     flush = provider.shutdown
-else:
-    from opencensus.ext.azure.log_exporter import AzureLogHandler
-
-    handler = AzureLogHandler()  # APPLICATIONINSIGHTS_CONNECTION_STRING
-    flush = handler.flush
-
-logger = logging.getLogger(__name__)
-logger.setLevel(logging.INFO)
-logger.addHandler(handler)
-logger.addHandler(logging.StreamHandler())
+console = logging.StreamHandler()
+logger.addHandler(console)
 
 logger.info("loading training data", extra={"custom_dimensions": run})
 logger.warning("validation loss increased", extra={"custom_dimensions": run})
@@ -45,4 +58,29 @@ try:
     raise ValueError("training diverged: loss is NaN")
 except ValueError:
     logger.exception("training failed", extra={"custom_dimensions": run})
-flush()
+
+if os.environ.get("STEP_KILL") == "1":
+    time.sleep(1)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+calls = int(os.environ.get("STEP_CALLS", "0"))
+if calls:
+    # The console would dominate: the cost measured is the handler's (for
+    # plain logging, a StreamHandler's to /dev/null).
+    logger.removeHandler(console)
+    if mode == "logging":
+        logger.addHandler(logging.StreamHandler(open(os.devnull, "w")))
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    start = time.perf_counter()
+    for i in range(calls):
+        logger.info("epoch %d batch done", i, extra={"custom_dimensions": run})
+    flush()
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    print(json.dumps({
+        "cpu_us_per_call": round(cpu / calls * 1e6, 1),
+        "wall_s": round(time.perf_counter() - start, 2),
+        "peak_rss_kib": after.ru_maxrss,
+    }))
+else:
+    flush()
