@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The seed's step on each path to Application Insights, side by side
 # (docs/comparison.md): OpenCensus' AzureLogHandler (what users have), the
+# Azure Monitor distro (configure_azure_monitor, no collector), the
 # OpenTelemetry SDK to a collector, opentelemetry-instrument, and
 # runcontext-launch's capture of the console. Each path runs the seed's
 # step (internal/e2e/testdata/steps/sample_step.py) against the built
@@ -64,6 +65,8 @@ run() {
 	case "$path" in
 	opencensus)
 		env "$@" APPLICATIONINSIGHTS_CONNECTION_STRING="$conn" .build/venv/opencensus/bin/python "$step" ;;
+	distro)
+		env "$@" STEP_HANDLER=distro APPLICATIONINSIGHTS_CONNECTION_STRING="$conn" OTEL_SERVICE_NAME=sample_step .build/venv/distro/bin/python "$step" ;;
 	otel-sdk)
 		env "$@" STEP_HANDLER=opentelemetry OTEL_EXPORTER_OTLP_ENDPOINT="http://$otlp" OTEL_SERVICE_NAME=sample_step .build/venv/current/bin/python "$step" ;;
 	instrument)
@@ -83,7 +86,7 @@ run() {
 	fi
 }
 
-for path in opencensus otel-sdk instrument console; do
+for path in opencensus distro otel-sdk instrument console; do
 	run "$path" items
 	run "$path" killed
 	run "$path" cost

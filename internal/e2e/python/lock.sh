@@ -6,9 +6,10 @@
 #   oldest:  requirements-oldest.in, the oldest SDK the tests support
 #   azureml: requirements-azureml.in, Azure ML's SDK for its loaders
 #   opencensus: requirements-opencensus.in, the handler users migrate from
+#   distro:  requirements-distro.in, the Azure Monitor distro
 set -euo pipefail
 cd "$(dirname "$0")"
-for entry in current=../../../examples/azureml/environment/requirements.txt oldest=requirements-oldest.in azureml=requirements-azureml.in opencensus=requirements-opencensus.in; do
+for entry in current=../../../examples/azureml/environment/requirements.txt oldest=requirements-oldest.in azureml=requirements-azureml.in opencensus=requirements-opencensus.in distro=requirements-distro.in; do
 	name="${entry%%=*}"; in="${entry#*=}"
 	tmp=$(mktemp -d)
 	python3 -m venv "$tmp/venv"

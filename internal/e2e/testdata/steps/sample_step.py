@@ -11,6 +11,8 @@
 #                               OTLP to OTEL_EXPORTER_OTLP_ENDPOINT
 #   STEP_HANDLER=logging        plain logging (opentelemetry-instrument or
 #                               runcontext-launch sends it)
+#   STEP_HANDLER=distro         the Azure Monitor distro's
+#                               configure_azure_monitor (the connection string)
 #   STEP_KILL=1                 SIGKILL 1 s after the last log call
 #   STEP_CALLS=N                then N logger.info calls, and the process's
 #                               CPU per call and peak RSS as JSON on stdout
@@ -49,6 +51,12 @@ elif mode == "opentelemetry":
     provider.add_log_record_processor(BatchLogRecordProcessor(OTLPLogExporter()))
     logger.addHandler(LoggingHandler(logger_provider=provider))
     flush = provider.shutdown
+elif mode == "distro":
+    from azure.monitor.opentelemetry import configure_azure_monitor
+    from opentelemetry._logs import get_logger_provider
+
+    configure_azure_monitor(logger_name="sample_step")  # APPLICATIONINSIGHTS_CONNECTION_STRING
+    flush = lambda: get_logger_provider().shutdown()
 console = logging.StreamHandler()
 logger.addHandler(console)
 
