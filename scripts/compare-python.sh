@@ -40,7 +40,13 @@ collector() {
 	pid=$!
 	wait_ready "$dir.log"
 }
-stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; }
+stop() {
+	[ -n "${pid:-}" ] || return 0
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	pid=
+}
+trap stop EXIT
 
 # run PATH SCENARIO [ENV...]: the step on PATH; its store in
 # $out/PATH.SCENARIO/appinsights/envelopes.jsonl, its stdout in .stdout.
@@ -49,7 +55,8 @@ run() {
 	shift 2
 	local dir="$out/$path.$scenario"
 	mkdir -p "$dir"
-	collector "$dir"
+	# The launcher starts a collector of its own.
+	[ "$path" = console ] || collector "$dir"
 	local conn="InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=http://$ingest/"
 	# Every path runs in the same Azure ML job, with pipeline.yml's
 	# resource attributes: OpenCensus ignores them, the OpenTelemetry

@@ -30,9 +30,9 @@ const (
 // attributes for everything after: an attribute of the same name the
 // record already has wins, and a run-context dimension among them is the
 // record's own value, kept as the processor keeps any (unless
-// environment_authoritative). At most max entries are taken, in key
-// order; it returns how many were dropped. A custom_dimensions that is not
-// a map is left as it is.
+// environment_authoritative). At most max entries are written, in key
+// order; it returns how many were dropped beyond that (and empty keys).
+// A custom_dimensions that is not a map is left as it is.
 func flattenCustomDimensions(attrs pcommon.Map, max int) int {
 	v, ok := attrs.Get(customDimensionsKey)
 	if !ok || v.Type() != pcommon.ValueTypeMap {
@@ -44,13 +44,13 @@ func flattenCustomDimensions(attrs pcommon.Map, max int) int {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	dropped := 0
-	for i, k := range keys {
-		if i >= max {
-			dropped = len(keys) - max
-			break
+	written, dropped := 0, 0
+	for _, k := range keys {
+		if _, exists := attrs.Get(k); exists {
+			continue // the record's own attribute wins
 		}
-		if _, exists := attrs.Get(k); exists || k == "" {
+		if k == "" || written >= max {
+			dropped++
 			continue
 		}
 		e, _ := entries.Get(k)
@@ -59,6 +59,7 @@ func flattenCustomDimensions(attrs pcommon.Map, max int) int {
 		} else {
 			attrs.PutStr(k, e.AsString())
 		}
+		written++
 	}
 	attrs.Remove(customDimensionsKey)
 	return dropped

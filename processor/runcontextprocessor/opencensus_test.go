@@ -67,11 +67,13 @@ func TestCustomDimensionsAreBounded(t *testing.T) {
 	consume, out := started(t, logsPipeline, testFactory(nil), metadatatest.NewSettings(tel), cfg)
 	require.NoError(t, consume(context.Background(), openCensusStyleRecord()))
 	attrs := out()[0].ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Attributes().AsRaw()
-	assert.Contains(t, attrs, "dataset")
-	assert.NotContains(t, attrs, "epoch")
+	// In key order: code.function.name is the record's own (not counted),
+	// dataset and epoch are written, parent_run_id is beyond the bound.
+	assert.Equal(t, "train.csv", attrs["dataset"])
+	assert.Equal(t, "3", attrs["epoch"])
 	assert.NotContains(t, attrs, "parent_run_id")
 	metadatatest.AssertEqualProcessorRuncontextCustomDimensionsDropped(t, tel,
-		[]metricdata.DataPoint[int64]{{Value: 2}}, metricdatatest.IgnoreTimestamp())
+		[]metricdata.DataPoint[int64]{{Value: 1}}, metricdatatest.IgnoreTimestamp())
 }
 
 // opencensus: true writes what AzureLogHandler wrote next to Level:
