@@ -394,6 +394,18 @@ func TestKubernetesGateway(t *testing.T) {
 
 	t.Run("disruption budget and autoscaler aim at the gateway", func(t *testing.T) {
 		require.Len(t, objs.budgets, 1)
+		// Replicas spread over nodes and zones, counting the gateway's own
+		// pods.
+		var keys []string
+		for _, c := range sts.Spec.Template.Spec.TopologySpreadConstraints {
+			keys = append(keys, c.TopologyKey)
+			spread, err := metav1.LabelSelectorAsSelector(c.LabelSelector)
+			require.NoError(t, err)
+			assert.False(t, spread.Empty(), "%s counts every pod", c.TopologyKey)
+			assert.True(t, spread.Matches(labels.Set(sts.Spec.Template.Labels)), "%s counts the gateway's pods", c.TopologyKey)
+			assert.Equal(t, int32(1), c.MaxSkew)
+		}
+		assert.ElementsMatch(t, []string{"kubernetes.io/hostname", "topology.kubernetes.io/zone"}, keys)
 		selector, err := metav1.LabelSelectorAsSelector(objs.budgets[0].Spec.Selector)
 		require.NoError(t, err)
 		assert.False(t, selector.Empty())
