@@ -428,3 +428,28 @@ func slicesDeleteEnv(env []string, names ...string) []string {
 	}
 	return out
 }
+
+// The step's SDK sends to its collector whatever the job had set: a
+// signal's own endpoint and protocol are removed (they would win over the
+// launcher's), loopback is out of the proxy's reach, and the example
+// step's lines arrive.
+func TestZeroCodeStepsSDKIsPointedAtItsCollector(t *testing.T) {
+	step, err := pipelineStep()
+	require.NoError(t, err)
+	job := append(slices.Clone(githubJob),
+		"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT=http://192.0.2.1:4318/v1/logs",
+		"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=grpc",
+		"HTTPS_PROXY=http://192.0.2.1:3128",
+		"HTTP_PROXY=http://192.0.2.1:3128",
+		"NO_PROXY=.internal",
+	)
+	run := runZeroCode(t, job, nil, "sh", "-c",
+		`echo "[$OTEL_EXPORTER_OTLP_LOGS_ENDPOINT][$OTEL_EXPORTER_OTLP_TRACES_PROTOCOL][$NO_PROXY]"; exec "$0"`, step)
+	require.Equal(t, 0, run.code, run.stderr)
+	assert.Equal(t, "[][][.internal,127.0.0.1,localhost]\n", run.stdout)
+	sdk := sentBySDK(logEnvelopes(run.envs))
+	assert.Len(t, sdk, len(stepLines), "every line the step's SDK logged arrived")
+	for _, e := range sdk {
+		assert.Equal(t, "7012345678", e.Data.BaseData.Properties["parent_run_id"])
+	}
+}
