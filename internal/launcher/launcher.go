@@ -103,11 +103,11 @@ const (
 	// DefaultProgressEvery sends a progress bar's state every 30 s.
 	DefaultProgressEvery = 30 * time.Second
 	// DefaultLinesPerSecond and DefaultLinesBurst let a step print 5 000
-	// lines at once and 1 000 a second for ever. Each captured line costs
-	// some 65 µs of CPU on its way to Application Insights (the launcher,
-	// the collector's exporter and spool): the bound keeps a step that
-	// floods its console within 1.3 times its own wall time
-	// (docs/benchmarks.md).
+	// lines at once and 1 000 a second for ever. Every captured line costs
+	// CPU on its way to Application Insights (the launcher, the
+	// collector's exporter and spool): without the bound, a step that
+	// floods its console takes 9.4 times its own wall time, with it 1.26
+	// to 1.62 times (docs/benchmarks.md).
 	DefaultLinesPerSecond = 1000
 	DefaultLinesBurst     = 5000
 )
