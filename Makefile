@@ -84,8 +84,8 @@ bench-launch:
 	./scripts/bench-launch.sh
 
 # The seed's Python step on each path to Application Insights, side by
-# side with OpenCensus' AzureLogHandler: writes docs/comparison.md. About 2
-# minutes.
+# side with OpenCensus' AzureLogHandler, through a 5-minute ingestion
+# outage too: writes docs/comparison.md. About 8 minutes (OUTAGE=300).
 compare-python:
 	./scripts/compare-python.sh
 

@@ -9,12 +9,16 @@
 # whose local ingestion endpoint stores what Application Insights would.
 # It records each item's customDimensions, message, severity, exception,
 # operation_Id and cloud_RoleName; the seed's queries over each store; the
-# cost of 100 000 logger.info calls in the step's process; and what is
-# left when the step is killed with SIGKILL 1 s after its last log call.
-#   make compare-python   (CALLS=100000)
+# cost of 100 000 logger.info calls in the step's process; what is left
+# when the step is killed with SIGKILL 1 s after its last log call; and what
+# arrives when ingestion is down for OUTAGE seconds from the step's start,
+# on the configuration each path has against a real resource (the
+# collector paths on config/azure.yaml, with its spool).
+#   make compare-python   (CALLS=100000 OUTAGE=300; about 10 minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CALLS="${CALLS:-100000}"
+OUTAGE="${OUTAGE:-300}"
 out=".build/compare-python"
 rm -rf "$out"
 mkdir -p "$out"
@@ -27,16 +31,16 @@ printf 'processors:\n  runcontext:\n    opencensus: true\n' >"$options"
 # shellcheck source=lib.sh
 . scripts/lib.sh
 
-# collector DIR: the collector on local.yaml, its store in DIR; sets
-# $otlp, $ingest and $pid.
+# collector DIR [CONFIG]: the collector on CONFIG (config/local.yaml), its
+# store or spool in DIR; sets $otlp, $ingest and $pid.
 collector() {
-	local dir=$1
+	local dir=$1 config=${2:-config/local.yaml}
 	otlp="127.0.0.1:$(port)"
 	ingest="127.0.0.1:$(port)"
 	RUNCONTEXT_DATA_DIR="$dir" RUNCONTEXT_INGESTION_ENDPOINT="$ingest" \
 		RUNCONTEXT_OTLP_HTTP_ENDPOINT="$otlp" RUNCONTEXT_OTLP_GRPC_ENDPOINT="127.0.0.1:$(port)" \
 		RUNCONTEXT_HEALTH_ENDPOINT="127.0.0.1:$(port)" RUNCONTEXT_METRICS_PORT="$(port)" \
-		bin/otelcol-runcontext --config config/local.yaml --config "$options" >"$dir.log" 2>&1 &
+		bin/otelcol-runcontext --config "$config" --config "$options" >"$dir.log" 2>&1 &
 	pid=$!
 	wait_ready "$dir.log"
 }
@@ -48,22 +52,53 @@ stop() {
 }
 trap stop EXIT
 
-# run PATH SCENARIO [ENV...]: the step on PATH; its store in
-# $out/PATH.SCENARIO/appinsights/envelopes.jsonl, its stdout in .stdout.
+# run PATH SCENARIO: the step on PATH; the items that arrived in
+# $out/PATH.SCENARIO/envelopes.jsonl, its stdout and stderr next to it.
+# Scenarios: items, killed, cost, and with ingestion down for OUTAGE seconds
+# from the step's start: outage (the step outlives it by 60 s) and
+# outage-ends (the step ends 60 s into it).
 run() {
 	local path=$1 scenario=$2
-	shift 2
 	local dir="$out/$path.$scenario"
-	mkdir -p "$dir"
-	# The launcher starts a collector of its own.
-	[ "$path" = console ] || collector "$dir"
-	local conn="InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=http://$ingest/"
+	# Each run its own temporary folder: OpenCensus and the distro keep
+	# their retry files under it, and must not find another run's.
+	mkdir -p "$dir/tmp"
+	local config=config/local.yaml hold=0 ingestion= started=$SECONDS
+	local store="$dir/appinsights/envelopes.jsonl"
+	[ "$path" = console ] && store="$dir/launch/appinsights/envelopes.jsonl"
+	case "$scenario" in
+	outage | outage-ends)
+		# Ingestion of its own, in its own process, not listening until
+		# OUTAGE seconds have passed; every path sends to it as it would
+		# to a real resource.
+		local down="127.0.0.1:$(port)"
+		(
+			sleep "$OUTAGE"
+			exec env BENCH_INGESTION_ENDPOINT="$down" BENCH_DATA_DIR="$dir/ingestion" BENCH_IDLE_ENDPOINT="127.0.0.1:$(port)" \
+				bin/otelcol-runcontext --config internal/comparison/throughput/ingestion.yaml
+		) >"$dir.ingestion.log" 2>&1 &
+		ingestion=$!
+		export APPLICATIONINSIGHTS_CONNECTION_STRING="InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=http://$down/"
+		config=config/azure.yaml
+		store="$dir/ingestion/envelopes.jsonl"
+		hold=60
+		[ "$scenario" = outage ] && hold=$((OUTAGE + 60))
+		;;
+	esac
+	# The launcher starts a collector of its own; in an outage, OpenCensus
+	# and the distro need none.
+	case "$path.$config" in
+	console.* | opencensus.config/azure.yaml | distro.config/azure.yaml) ;;
+	*) collector "$dir" "$config" ;;
+	esac
+	local conn=${APPLICATIONINSIGHTS_CONNECTION_STRING:-"InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=http://$ingest/"}
 	# Every path runs in the same Azure ML job, with pipeline.yml's
 	# resource attributes: OpenCensus ignores them, the OpenTelemetry
 	# paths' runcontext reads them. (opentelemetry-instrument defaults to
 	# gRPC: pointed at an OTLP/HTTP port without a protocol it sends
 	# nothing, and says nothing.)
-	set -- "$@" AZUREML_RUN_ID=prep_7c1d9a AZUREML_ROOT_RUN_ID=931024c2-3720-11ea-b247-c49deda841c1 \
+	set -- TMPDIR="$dir/tmp" STEP_HOLD="$hold" \
+		AZUREML_RUN_ID=prep_7c1d9a AZUREML_ROOT_RUN_ID=931024c2-3720-11ea-b247-c49deda841c1 \
 		AZUREML_ARM_PROJECT_NAME=train-pipeline AZUREML_ARM_SUBSCRIPTION=3f2e1d0c-sub \
 		AZUREML_ARM_RESOURCEGROUP=ml-rg AZUREML_ARM_WORKSPACE_NAME=ml-ws \
 		OTEL_RESOURCE_ATTRIBUTES=cicd.pipeline.task.name=prep,run_type=training # as examples/azureml/pipeline.yml sets them
@@ -80,23 +115,37 @@ run() {
 		env "$@" STEP_HANDLER=logging OTEL_EXPORTER_OTLP_ENDPOINT="http://$otlp" OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf OTEL_SERVICE_NAME=sample_step OTEL_LOGS_EXPORTER=otlp OTEL_TRACES_EXPORTER=none OTEL_METRICS_EXPORTER=none \
 			.build/venv/current/bin/opentelemetry-instrument .build/venv/current/bin/python "$step" ;;
 	console)
-		# The launcher's own local store, with its collector on local.yaml.
+		local local_store=--local
+		[ "$config" = config/local.yaml ] || local_store=
 		env "$@" STEP_HANDLER=logging RUNCONTEXT_DATA_DIR="$dir/launch" OTEL_SERVICE_NAME=sample_step \
-			bin/runcontext-launch --local --config config/local.yaml --config "$options" -- .build/venv/current/bin/python "$step" ;;
+			bin/runcontext-launch $local_store --config "$config" --config "$options" -- .build/venv/current/bin/python "$step" ;;
 	esac >"$dir.stdout" 2>"$dir.stderr" || true
 	sleep 2 # a background exporter's last send
-	stop
-	if [ "$path" = console ]; then
-		cat "$dir"/launch/appinsights/envelopes.jsonl >"$dir/envelopes.jsonl" 2>/dev/null || : >"$dir/envelopes.jsonl"
-	else
-		cp "$dir/appinsights/envelopes.jsonl" "$dir/envelopes.jsonl" 2>/dev/null || : >"$dir/envelopes.jsonl"
+	if [ -n "$ingestion" ]; then
+		# What reaches ingestion in the 90 s after it is back: a
+		# collector that outlives the step (a gateway, a sidecar) keeps
+		# delivering; the launcher's stops with the step.
+		while [ $((SECONDS - started)) -lt $((OUTAGE + 90)) ]; do sleep 1; done
 	fi
+	stop
+	if [ -n "$ingestion" ]; then
+		kill "$ingestion" 2>/dev/null || true
+		wait "$ingestion" 2>/dev/null || true
+	fi
+	cp "$store" "$dir/envelopes.jsonl" 2>/dev/null || : >"$dir/envelopes.jsonl"
 }
 
+# The outage runs mostly wait: all at once, before the others, which are
+# timed and run alone.
+for path in opencensus distro otel-sdk instrument console; do
+	run "$path" outage &
+	run "$path" outage-ends &
+done
+wait
 for path in opencensus distro otel-sdk instrument console; do
 	run "$path" items
 	run "$path" killed
 	run "$path" cost
 done
-python3 internal/comparison/python/render.py "$out" "$CALLS" >docs/comparison.md
+python3 internal/comparison/python/render.py "$out" "$CALLS" "$OUTAGE" >docs/comparison.md
 echo "docs/comparison.md written" >&2

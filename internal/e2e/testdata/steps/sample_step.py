@@ -13,6 +13,8 @@
 #                               runcontext-launch sends it)
 #   STEP_HANDLER=distro         the Azure Monitor distro's
 #                               configure_azure_monitor (the connection string)
+#   STEP_HOLD=S                 S seconds between the last log call and the
+#                               flush (the step's other work)
 #   STEP_KILL=1                 SIGKILL 1 s after the last log call
 #   STEP_CALLS=N                then N logger.info calls, and the process's
 #                               CPU per call and peak RSS as JSON on stdout
@@ -67,6 +69,7 @@ try:
 except ValueError:
     logger.exception("training failed", extra={"custom_dimensions": run})
 
+time.sleep(float(os.environ.get("STEP_HOLD", "0")))
 if os.environ.get("STEP_KILL") == "1":
     time.sleep(1)
     os.kill(os.getpid(), signal.SIGKILL)
