@@ -37,6 +37,9 @@ type commandJob struct {
 	Command              string            `json:"command"`
 	Environment          string            `json:"environment"`
 	EnvironmentVariables map[string]string `json:"environment_variables"`
+	Identity             struct {
+		Type string `json:"type"`
+	} `json:"identity"`
 	Inputs               map[string]any    `json:"inputs"`
 	Outputs              map[string]struct {
 		Type string `json:"type"`
@@ -88,6 +91,12 @@ func TestAzureMLPipeline(t *testing.T) {
 			require.NotNil(t, script, "a Python step")
 			assert.FileExists(t, filepath.Join(dir, job.Code, script[1]))
 			assert.NotEmpty(t, job.EnvironmentVariables["APPLICATIONINSIGHTS_CONNECTION_STRING"])
+			if job.EnvironmentVariables["RUNCONTEXT_ENTRA_CREDENTIAL"] == "managed_identity" {
+				// Keyless needs the compute's identity in the job, and a
+				// missing one stops the step before it runs.
+				assert.Equal(t, "managed", job.Identity.Type)
+				assert.Contains(t, strings.Fields(launcher), "--strict")
+			}
 			assert.Contains(t, job.EnvironmentVariables["OTEL_RESOURCE_ATTRIBUTES"], "cicd.pipeline.task.name="+name)
 
 			for _, m := range binding.FindAllStringSubmatch(job.Command, -1) {

@@ -10,12 +10,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"go.uber.org/zap"
 )
 
 // The credentials entra_id.credential may name.
@@ -159,6 +161,74 @@ func newTokenSource(cfg EntraIDConfig, newCredential func() (azcore.TokenCredent
 		request:       policy.TokenRequestOptions{Scopes: []string{cfg.Scope}},
 		claimsRefresh: cfg.Credential != credentialAzureCLI,
 	}, nil
+}
+
+// firstTokenTimeout bounds the start's first token: an identity endpoint
+// that does not answer delays the start by at most this.
+const firstTokenTimeout = 10 * time.Second
+
+// firstToken asks for a token at start. An identity that is not there (a
+// compute without one, a client ID not assigned to it) fails the start,
+// naming the fix: otherwise every request would wait in the spool for a
+// token that never comes, on a machine that is often thrown away. Any
+// other failure (the network, the identity endpoint's own trouble) is
+// logged, and each request tries again.
+func (e *deliveryExtension) firstToken(tokens *tokenSource) error {
+	ctx, cancel := context.WithTimeout(context.Background(), firstTokenTimeout)
+	defer cancel()
+	_, err := tokens.token(ctx)
+	switch {
+	case err == nil:
+		return nil
+	case identityMissing(err):
+		return fmt.Errorf("entra_id.credential %s: %s has no token here (%s). %s",
+			e.cfg.EntraID.Credential, e.cfg.EntraID.identity(), firstLine(err), e.cfg.EntraID.fix())
+	default:
+		e.logger.Warn("Could not get a first Entra ID token; telemetry is kept and each request tries again",
+			zap.String("credential", e.cfg.EntraID.Credential), zap.String("identity", e.cfg.EntraID.identity()), zap.Error(err))
+		return nil
+	}
+}
+
+// identityMissing tells an identity that is not there from a failure to
+// reach it: the identity endpoint answered 400 (no such identity on this
+// machine, or a client ID not assigned to it), or the credential found
+// nothing to use (azidentity's credential-unavailable errors, which it
+// marks NonRetriable; an AuthenticationFailedError with no answer is the
+// network).
+func identityMissing(err error) bool {
+	var failed *azidentity.AuthenticationFailedError
+	if errors.As(err, &failed) {
+		return failed.RawResponse != nil && failed.RawResponse.StatusCode == http.StatusBadRequest
+	}
+	var unavailable interface{ NonRetriable() }
+	return errors.As(err, &unavailable)
+}
+
+// firstLine is an azidentity error without the request and answer it
+// prints on the lines after, with the identity endpoint's status.
+func firstLine(err error) string {
+	line, _, _ := strings.Cut(err.Error(), "\n")
+	line = strings.TrimSpace(line)
+	var failed *azidentity.AuthenticationFailedError
+	if errors.As(err, &failed) && failed.RawResponse != nil {
+		line += " The identity endpoint answered " + failed.RawResponse.Status + "."
+	}
+	return line
+}
+
+// fix says what gives the credential an identity.
+func (c EntraIDConfig) fix() string {
+	switch c.Credential {
+	case credentialManagedIdentity:
+		return "Assign a managed identity to the machine and grant it Monitoring Metrics Publisher on the Application Insights resource: " +
+			"on Azure ML, identity: {type: managed} in the job, or az ml compute update --name <compute> --identity-type system_assigned; " +
+			"with entra_id.client_id, an identity of that client ID must be assigned; or unset entra_id.credential to send with the connection string's key"
+	case credentialWorkloadIdentity:
+		return "Federate the service account (or the GitHub job) with the identity named by entra_id.client_id or AZURE_CLIENT_ID, and grant it Monitoring Metrics Publisher on the Application Insights resource"
+	default:
+		return "Grant the identity Monitoring Metrics Publisher on the Application Insights resource"
+	}
 }
 
 // token is the credential's current token.

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -171,6 +173,38 @@ func TestEntraIDManagedIdentityRefreshesPastItsCache(t *testing.T) {
 	assert.Equal(t, 1, k.ingest.Unauthorized())
 	assert.Len(t, k.authority.Issued(), 2, "one token, then one more past the cache")
 	k.assertNoTokenLeaked(t, s)
+}
+
+// A managed identity that is not on the machine (here, a client ID the
+// compute's identity endpoint does not know, as Azure ML's answers) stops
+// the start, naming the fix: the spool would otherwise fill on a compute
+// that is thrown away, with nothing said. The compute's own identity
+// starts and signs.
+func TestEntraIDManagedIdentityNotOnTheMachineFailsStart(t *testing.T) {
+	k := newKeyless(t)
+	for _, kv := range k.authority.ManagedIdentityEnv() {
+		name, value, _ := strings.Cut(kv, "=")
+		t.Setenv(name, value)
+	}
+	cfg := fastRetries(t.TempDir())
+	cfg.EntraID.Credential = credentialManagedIdentity
+	cfg.EntraID.ClientID = "99999999-0000-0000-0000-000000000000"
+	ext, err := NewFactory().Create(context.Background(), extensiontest.NewNopSettings(metadata.Type), cfg)
+	require.NoError(t, err)
+	err = ext.Start(context.Background(), componenttest.NewNopHost())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "entra_id.credential managed_identity: client_id 99999999-0000-0000-0000-000000000000 has no token here")
+	assert.Contains(t, err.Error(), "identity: {type: managed}")
+	assert.Contains(t, err.Error(), "az ml compute update")
+	assert.Contains(t, err.Error(), "Monitoring Metrics Publisher")
+	assert.NotContains(t, err.Error(), entraidtest.ManagedIdentitySecret)
+	_, statErr := os.Stat(filepath.Join(cfg.Spool.Directory, "lock"))
+	assert.True(t, os.IsNotExist(statErr), "the spool is not opened")
+
+	cfg.EntraID.ClientID = entraidtest.AssignedClientID
+	s := startSpooled(t, cfg)
+	s.track(t, k.ingest.URL, "assigned")
+	require.Eventually(t, func() bool { return s.counter(t, "appinsights_delivery_items_delivered") == 1 }, 10*time.Second, 10*time.Millisecond)
 }
 
 // failingCredential never has a token: an identity that is not there.

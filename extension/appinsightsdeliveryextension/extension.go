@@ -99,6 +99,9 @@ func (e *deliveryExtension) Start(context.Context, component.Host) error {
 		if err != nil {
 			return err
 		}
+		if err := e.firstToken(tokens); err != nil {
+			return err
+		}
 		e.tokens = tokens
 	}
 	if !e.cfg.Spool.enabled() {

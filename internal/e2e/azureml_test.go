@@ -49,6 +49,38 @@ func TestAzureMLPipelineSteps(t *testing.T) {
 		"${{inputs.prepared}}", prepared,
 		"${{inputs.epochs}}", fmt.Sprint(pipeline.Inputs["epochs"]),
 	)
+	rootRun := "pipeline-run-1b7a"
+	// command is the job's command line as Azure ML runs it, on compute
+	// whose managed identity is authority's, sending to ingest.
+	command := func(t *testing.T, name string, authority *entraidtest.Authority, ingest *ingestiontest.Server, env ...string) *exec.Cmd {
+		job := pipeline.Jobs[name]
+		launcherPart, stepPart, ok := strings.Cut(job.Command, " -- ")
+		require.True(t, ok)
+		flags := strings.Fields(launcherPart)
+		require.Equal(t, "runcontext-launch", flags[0])
+		bin, err := stepLauncher()
+		require.NoError(t, err)
+		args := append([]string{"--collector", collectorBinary(t), "--config", configPath("azure.yaml")}, flags[1:]...)
+		cmd := exec.Command(bin, append(append(args, "--"), strings.Fields(placeholders.Replace(stepPart))...)...)
+		cmd.Dir = filepath.Join(repoRoot, "examples", "azureml", job.Code)
+		cmd.Env = append(withoutOTel(os.Environ()), "PATH="+filepath.Dir(python)+":"+os.Getenv("PATH"))
+		for k, v := range job.EnvironmentVariables {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		cmd.Env = append(cmd.Env, authority.ManagedIdentityEnv()...)
+		cmd.Env = append(cmd.Env,
+			"APPLICATIONINSIGHTS_CONNECTION_STRING="+ingest.ConnectionString(),
+			"RUNCONTEXT_DATA_DIR="+t.TempDir(),
+			"AZUREML_RUN_ID="+name+"-run-77c2",
+			"AZUREML_ROOT_RUN_ID="+rootRun,
+			"AZUREML_ARM_PROJECT_NAME="+pipeline.ExperimentName,
+			"AZUREML_ARM_SUBSCRIPTION=0000aaaa-0000-0000-0000-000000000000",
+			"AZUREML_ARM_RESOURCEGROUP=ml-rg",
+			"AZUREML_ARM_WORKSPACE_NAME=ml-ws",
+		)
+		cmd.Env = append(cmd.Env, env...)
+		return cmd
+	}
 	for _, tt := range []struct {
 		job   string
 		lines []string
@@ -57,37 +89,11 @@ func TestAzureMLPipelineSteps(t *testing.T) {
 		{"train", []string{"epoch 0 loss 1.000", "epoch 1 loss 0.500", "epoch 2 loss 0.333", "could not write checkpoint"}},
 	} {
 		t.Run(tt.job, func(t *testing.T) {
-			job := pipeline.Jobs[tt.job]
-			launcherPart, stepPart, ok := strings.Cut(job.Command, " -- ")
-			require.True(t, ok)
-			flags := strings.Fields(launcherPart)
-			require.Equal(t, "runcontext-launch", flags[0])
-
 			authority := entraidtest.New(t)
 			ingest := ingestiontest.New(t)
 			ingest.RequireToken(authority.Valid)
-			bin, err := stepLauncher()
-			require.NoError(t, err)
-
-			args := append([]string{"--collector", collectorBinary(t), "--config", configPath("azure.yaml")}, flags[1:]...)
-			cmd := exec.Command(bin, append(append(args, "--"), strings.Fields(placeholders.Replace(stepPart))...)...)
-			cmd.Dir = filepath.Join(repoRoot, "examples", "azureml", job.Code)
-			cmd.Env = append(withoutOTel(os.Environ()), "PATH="+filepath.Dir(python)+":"+os.Getenv("PATH"))
-			for k, v := range job.EnvironmentVariables {
-				cmd.Env = append(cmd.Env, k+"="+v)
-			}
-			rootRun, stepRun := "pipeline-run-1b7a", tt.job+"-run-77c2"
-			cmd.Env = append(cmd.Env, authority.ManagedIdentityEnv()...)
-			cmd.Env = append(cmd.Env,
-				"APPLICATIONINSIGHTS_CONNECTION_STRING="+ingest.ConnectionString(),
-				"RUNCONTEXT_DATA_DIR="+t.TempDir(),
-				"AZUREML_RUN_ID="+stepRun,
-				"AZUREML_ROOT_RUN_ID="+rootRun,
-				"AZUREML_ARM_PROJECT_NAME="+pipeline.ExperimentName,
-				"AZUREML_ARM_SUBSCRIPTION=0000aaaa-0000-0000-0000-000000000000",
-				"AZUREML_ARM_RESOURCEGROUP=ml-rg",
-				"AZUREML_ARM_WORKSPACE_NAME=ml-ws",
-			)
+			stepRun := tt.job + "-run-77c2"
+			cmd := command(t, tt.job, authority, ingest)
 			out, err := cmd.CombinedOutput()
 			require.NoError(t, err, "%s", out)
 
@@ -112,4 +118,49 @@ func TestAzureMLPipelineSteps(t *testing.T) {
 			assert.NotEmpty(t, authority.Issued())
 		})
 	}
+}
+
+// A job asking for an identity its compute does not have fails before its
+// step runs, with the fix in the job's log: without one, every token fails
+// and the spool sits in a container that is thrown away.
+func TestAzureMLStepWithoutItsIdentityFailsLoudly(t *testing.T) {
+	authority := entraidtest.New(t)
+	ingest := ingestiontest.New(t)
+	ingest.RequireToken(authority.Valid)
+	bin, err := stepLauncher()
+	require.NoError(t, err)
+	marker := filepath.Join(t.TempDir(), "ran")
+	// The prep job's launcher flags and variables (--strict, managed
+	// identity), with a client ID the compute does not have.
+	raw, err := os.ReadFile(filepath.Join(repoRoot, "examples", "azureml", "pipeline.yml"))
+	require.NoError(t, err)
+	var pipeline struct {
+		Jobs map[string]struct {
+			Command              string            `yaml:"command"`
+			EnvironmentVariables map[string]string `yaml:"environment_variables"`
+		} `yaml:"jobs"`
+	}
+	require.NoError(t, yaml.Unmarshal(raw, &pipeline))
+	job := pipeline.Jobs["prep"]
+	launcherPart, _, _ := strings.Cut(job.Command, " -- ")
+	args := append([]string{"--collector", collectorBinary(t), "--config", configPath("azure.yaml")}, strings.Fields(launcherPart)[1:]...)
+	cmd := exec.Command(bin, append(args, "--", "touch", marker)...)
+	cmd.Env = withoutOTel(os.Environ())
+	for k, v := range job.EnvironmentVariables {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.Env = append(cmd.Env, authority.ManagedIdentityEnv()...)
+	cmd.Env = append(cmd.Env,
+		"RUNCONTEXT_ENTRA_CLIENT_ID=99999999-0000-0000-0000-000000000000",
+		"APPLICATIONINSIGHTS_CONNECTION_STRING="+ingest.ConnectionString(),
+		"RUNCONTEXT_DATA_DIR="+t.TempDir(),
+		"AZUREML_RUN_ID=prep-run-1", "AZUREML_ROOT_RUN_ID=pipeline-run-1")
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "%s", out)
+	assert.Equal(t, 70, exit.ExitCode(), "%s", out)
+	assert.Contains(t, string(out), "has no token here")
+	assert.Contains(t, string(out), "az ml compute update")
+	assert.NoFileExists(t, marker, "the step did not run")
+	assert.Empty(t, ingest.Envelopes(t))
 }

@@ -147,8 +147,8 @@ func TestAzureMLRecipeLoadsWithAzureMLsOwnLoaders(t *testing.T) {
 	out, err := exec.Command(python, validate, recipe).Output()
 	require.NoError(t, err, "%s", out)
 	assert.Contains(t, string(out), "pipeline.yml: PipelineJob train-pipeline jobs=['prep', 'train']")
-	assert.Contains(t, string(out), "prep: runcontext-launch --protocol http/protobuf -- python prep.py --out ${{outputs.prepared}}")
-	assert.Contains(t, string(out), "train: runcontext-launch --protocol http/protobuf -- opentelemetry-instrument python train.py")
+	assert.Contains(t, string(out), "prep: runcontext-launch --strict --protocol http/protobuf -- python prep.py --out ${{outputs.prepared}} (identity ManagedIdentityConfiguration)")
+	assert.Contains(t, string(out), "train: runcontext-launch --strict --protocol http/protobuf -- opentelemetry-instrument python train.py --data ${{inputs.prepared}} --epochs ${{inputs.epochs}} (identity ManagedIdentityConfiguration)")
 	assert.Contains(t, string(out), "environment.yml: Environment runcontext build=.")
 
 	// The same recipe with one field Azure ML does not know.

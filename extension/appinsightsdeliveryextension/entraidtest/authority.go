@@ -177,12 +177,22 @@ func (a *Authority) token(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": a.issue()})
 }
 
+// AssignedClientID is the client ID of the one user-assigned identity the
+// stand-in's compute has.
+const AssignedClientID = "11111111-2222-3333-4444-555555555555"
+
 // serveManagedIdentity answers as Azure ML compute's MSI endpoint.
 func (a *Authority) serveManagedIdentity(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	resource := strings.TrimSuffix(Scope, "/.default")
 	if r.Header.Get("secret") != ManagedIdentitySecret || r.URL.Query().Get("resource") != resource {
 		a.refuse(w, http.StatusBadRequest, "invalid_request", "wrong secret or resource")
+		return
+	}
+	// The compute's identities: the system-assigned one (no client id)
+	// and AssignedClientID; any other is not on this compute.
+	if id := r.URL.Query().Get("clientid"); id != "" && id != AssignedClientID {
+		a.refuse(w, http.StatusBadRequest, "invalid_request", "identity not found")
 		return
 	}
 	writeJSON(w, map[string]any{

@@ -26,5 +26,6 @@ if complaints:
     sys.exit(1)
 print(f"pipeline.yml: {type(job).__name__} {job.experiment_name} jobs={sorted(job.jobs)}")
 for name, step in sorted(job.jobs.items()):
-    print(f"  {name}: {step.command}")
+    identity = type(step.identity).__name__ if step.identity else "none"
+    print(f"  {name}: {step.command} (identity {identity})")
 print(f"environment.yml: {type(env).__name__} {env.name} build={env.build.path}")
