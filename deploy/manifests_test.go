@@ -451,9 +451,11 @@ func readYAML(t *testing.T, path string) map[string]any {
 	return v
 }
 
-// The Operator's sidecar runs the pipeline of config/azure.yaml (its
-// processors and pipelines, the same), and the Job's pod asks for it and
-// sends where it listens.
+// The Operator's sidecar runs config/azure.yaml as it is: health_check
+// (from which the Operator derives the native sidecar's startupProbe, so
+// the step starts once the collector listens), the spool on a volume of
+// the pod, entra_id and exception events. The Job's pod asks for it,
+// sends where it listens, and names its run from the downward API.
 func TestOperatorSidecarForJobs(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join("operator", "sidecar.yaml"))
 	require.NoError(t, err)
@@ -463,30 +465,85 @@ func TestOperatorSidecarForJobs(t *testing.T) {
 	cr := objs.others["OpenTelemetryCollector"][0]
 	spec := cr["spec"].(map[string]any)
 	assert.Equal(t, "sidecar", spec["mode"])
-	config := spec["config"].(map[string]any)
+	assert.Equal(t, placeholderImage+":0.1.0", spec["image"])
 
-	sidecar := readYAML(t, filepath.Join("..", "config", "azure.yaml"))
 	// A component without settings is null in a file, {} in a resource.
-	emptyIsNull := func(components any) map[string]any {
+	var emptyIsNull func(v any) any
+	emptyIsNull = func(v any) any {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return v
+		}
+		if len(m) == 0 {
+			return nil
+		}
 		out := map[string]any{}
-		for k, v := range components.(map[string]any) {
-			if m, ok := v.(map[string]any); ok && len(m) == 0 {
-				v = nil
-			}
-			out[k] = v
+		for k, e := range m {
+			out[k] = emptyIsNull(e)
 		}
 		return out
 	}
-	assert.Equal(t, emptyIsNull(sidecar["processors"]), emptyIsNull(config["processors"]), "the processors of config/azure.yaml")
-	assert.Equal(t, sidecar["service"].(map[string]any)["pipelines"], config["service"].(map[string]any)["pipelines"], "the pipelines of config/azure.yaml")
+	assert.Equal(t, emptyIsNull(readYAML(t, filepath.Join("..", "config", "azure.yaml"))), emptyIsNull(spec["config"]), "config/azure.yaml, as it is")
 
-	assert.Equal(t, placeholderImage+":0.1.0", spec["image"])
+	// The collector's container, as the Operator builds it from the CR.
+	var collector corev1.Container
+	var volumes []corev1.Volume
+	for field, into := range map[string]any{"env": &collector.Env, "volumeMounts": &collector.VolumeMounts, "securityContext": &collector.SecurityContext, "volumes": &volumes} {
+		raw, err := yaml.Marshal(spec[field])
+		require.NoError(t, err)
+		require.NoError(t, yaml.UnmarshalStrict(raw, into), field)
+	}
+	health, ok := envOf(collector, "RUNCONTEXT_HEALTH_ENDPOINT")
+	require.True(t, ok, "health_check answers the kubelet, on the pod's address")
+	assert.Equal(t, "$(POD_IP):13133", health.Value)
+	assertDefinedBefore(t, collector.Env, "POD_IP", "RUNCONTEXT_HEALTH_ENDPOINT", "status.podIP")
+	dataDir, ok := envOf(collector, "RUNCONTEXT_DATA_DIR")
+	require.True(t, ok)
+	mount, ok := mountedAt(collector, dataDir.Value+"/spool")
+	require.True(t, ok, "the spool is on a volume")
+	require.Len(t, volumes, 1)
+	assert.Equal(t, volumes[0].Name, mount.Name)
+	require.NotNil(t, volumes[0].EmptyDir, "a volume of the pod")
+	_, ok = envOf(collector, "RUNCONTEXT_ENTRA_CREDENTIAL")
+	assert.True(t, ok, "keyless ingestion is one setting away")
+	require.NotNil(t, collector.SecurityContext)
+	assert.Equal(t, corev1.SeccompProfileTypeRuntimeDefault, collector.SecurityContext.SeccompProfile.Type)
+	assert.Equal(t, []corev1.Capability{"ALL"}, collector.SecurityContext.Capabilities.Drop)
+
 	pod := objs.jobs[0].Spec.Template
 	assert.Equal(t, cr["metadata"].(map[string]any)["name"], pod.Annotations["sidecar.opentelemetry.io/inject"])
-	httpEndpoint := config["receivers"].(map[string]any)["otlp"].(map[string]any)["protocols"].(map[string]any)["http"].(map[string]any)["endpoint"].(string)
-	endpoint, ok := envOf(pod.Spec.Containers[0], "OTEL_EXPORTER_OTLP_ENDPOINT")
+	config := spec["config"].(map[string]any)
+	httpEndpoint := envDefault(config["receivers"].(map[string]any)["otlp"].(map[string]any)["protocols"].(map[string]any)["http"].(map[string]any)["endpoint"].(string))
+	step := pod.Spec.Containers[0]
+	endpoint, ok := envOf(step, "OTEL_EXPORTER_OTLP_ENDPOINT")
 	require.True(t, ok)
 	assert.Equal(t, "http://"+httpEndpoint, endpoint.Value)
+	attributes, ok := envOf(step, "OTEL_RESOURCE_ATTRIBUTES")
+	require.True(t, ok)
+	assert.Contains(t, attributes.Value, "cicd.pipeline.run.id=$(JOB_UID)")
+	assert.Contains(t, attributes.Value, "cicd.pipeline.task.run.id=$(POD_NAME)")
+	assertDefinedBefore(t, step.Env, "JOB_UID", "OTEL_RESOURCE_ATTRIBUTES", "metadata.labels['batch.kubernetes.io/controller-uid']")
+	assertDefinedBefore(t, step.Env, "POD_NAME", "OTEL_RESOURCE_ATTRIBUTES", "metadata.name")
+	grace := time.Duration(*pod.Spec.TerminationGracePeriodSeconds) * time.Second
+	assert.Greater(t, grace, 2*duration(t, config["extensions"].(map[string]any)["appinsights_delivery"].(map[string]any)["shutdown_timeout"].(string)))
+}
+
+// assertDefinedBefore checks that NAME comes from the downward API's FIELD
+// and is defined before USER, which refers to it as $(NAME): Kubernetes
+// expands only variables defined earlier in the list.
+func assertDefinedBefore(t *testing.T, env []corev1.EnvVar, name, user, field string) {
+	t.Helper()
+	at := map[string]int{}
+	for i, e := range env {
+		at[e.Name] = i
+	}
+	require.Contains(t, at, name)
+	require.Contains(t, at, user)
+	assert.Less(t, at[name], at[user], "%s is defined before %s", name, user)
+	source := env[at[name]].ValueFrom
+	require.NotNil(t, source)
+	require.NotNil(t, source.FieldRef)
+	assert.Equal(t, field, source.FieldRef.FieldPath)
 }
 
 // The upstream chart's values mount what config/gateway.yaml reads where
