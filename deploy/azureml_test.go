@@ -40,8 +40,8 @@ type commandJob struct {
 	Identity             struct {
 		Type string `json:"type"`
 	} `json:"identity"`
-	Inputs               map[string]any    `json:"inputs"`
-	Outputs              map[string]struct {
+	Inputs  map[string]any `json:"inputs"`
+	Outputs map[string]struct {
 		Type string `json:"type"`
 	} `json:"outputs"`
 }
