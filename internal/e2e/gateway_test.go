@@ -43,6 +43,19 @@ type gatewaySecrets struct {
 func newGatewaySecrets(t testing.TB) *gatewaySecrets {
 	t.Helper()
 	dir := t.TempDir()
+	s := &gatewaySecrets{
+		tokenFile: filepath.Join(dir, "token"),
+		token:     rand.Text(),
+	}
+	s.caFile, s.certFile, s.keyFile, s.caPool = newServerCertificate(t, dir, "localhost")
+	require.NoError(t, os.WriteFile(s.tokenFile, []byte(s.token+"\n"), 0o600))
+	return s
+}
+
+// newServerCertificate writes, in dir, a CA and a server certificate for
+// 127.0.0.1 and names signed by it, with its key.
+func newServerCertificate(t testing.TB, dir string, names ...string) (caFile, certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
 	caTemplate := &x509.Certificate{
@@ -63,32 +76,25 @@ func newGatewaySecrets(t testing.TB) *gatewaySecrets {
 	require.NoError(t, err)
 	leafDER, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{
 		SerialNumber: big.NewInt(2),
-		Subject:      pkix.Name{CommonName: "gateway"},
+		Subject:      pkix.Name{CommonName: names[0]},
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().Add(24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		DNSNames:     []string{"localhost"},
+		DNSNames:     names,
 	}, caCert, &key.PublicKey, caKey)
 	require.NoError(t, err)
 	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
 	require.NoError(t, err)
 
-	s := &gatewaySecrets{
-		caFile:    filepath.Join(dir, "ca.crt"),
-		certFile:  filepath.Join(dir, "tls.crt"),
-		keyFile:   filepath.Join(dir, "tls.key"),
-		tokenFile: filepath.Join(dir, "token"),
-		token:     rand.Text(),
-		caPool:    x509.NewCertPool(),
-	}
-	s.caPool.AddCert(caCert)
-	writePEM(t, s.caFile, "CERTIFICATE", caDER)
-	writePEM(t, s.certFile, "CERTIFICATE", leafDER)
-	writePEM(t, s.keyFile, "PRIVATE KEY", keyDER)
-	require.NoError(t, os.WriteFile(s.tokenFile, []byte(s.token+"\n"), 0o600))
-	return s
+	caFile, certFile, keyFile = filepath.Join(dir, "ca.crt"), filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+	pool = x509.NewCertPool()
+	pool.AddCert(caCert)
+	writePEM(t, caFile, "CERTIFICATE", caDER)
+	writePEM(t, certFile, "CERTIFICATE", leafDER)
+	writePEM(t, keyFile, "PRIVATE KEY", keyDER)
+	return caFile, certFile, keyFile, pool
 }
 
 func writePEM(t testing.TB, path, kind string, der []byte) {

@@ -2,6 +2,7 @@
 # Writes requirements-<name>.txt from its top-level pins: every package the
 # pins pull in, pinned, with the sha256 of the file pip installs here
 # (CPython 3.11, linux x86_64). Run it when a pin changes, and commit both.
+#   lock.sh [NAME...]   (default: all of them)
 #   current: the example steps' own requirements (examples/azureml/environment)
 #   oldest:  requirements-oldest.in, the oldest SDK the tests support
 #   azureml: requirements-azureml.in, Azure ML's SDK for its loaders
@@ -11,6 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 for entry in current=../../../examples/azureml/environment/requirements.txt oldest=requirements-oldest.in azureml=requirements-azureml.in opencensus=requirements-opencensus.in distro=requirements-distro.in; do
 	name="${entry%%=*}"; in="${entry#*=}"
+	if [ $# -gt 0 ] && [[ " $* " != *" $name "* ]]; then continue; fi
 	tmp=$(mktemp -d)
 	python3 -m venv "$tmp/venv"
 	"$tmp/venv/bin/pip" install -q -r "$in"
