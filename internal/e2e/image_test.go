@@ -4,8 +4,13 @@
 package e2e
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"debug/elf"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,7 +40,9 @@ type imageConfig struct {
 // chroot, as the image's user, with /proc and /dev mounted as a runtime
 // would.
 type containerImage struct {
-	rootfs string
+	// archive is the OCI archive of every platform's image.
+	archive string
+	rootfs  string
 	config imageConfig
 	size   int64
 }
@@ -57,20 +64,26 @@ func buildImage(t *testing.T) *containerImage {
 	t.Helper()
 	require.Zero(t, os.Getuid(), "unpacking the image keeps its files' owners, and mounting /proc in it, need root")
 	engine := run(t, "scripts/container-engine.sh")
-	tag := run(t, "env", "IMAGE=otelcol-runcontext-e2e", "scripts/image.sh")
-	t.Cleanup(func() { _ = exec.Command(engine, "rmi", "-f", tag).Run() })
+	archive := filepath.Join(t.TempDir(), "image.oci.tar")
+	printed := strings.Split(run(t, "env", "IMAGE=otelcol-runcontext-e2e", "OCI_ARCHIVE="+archive, "scripts/image.sh"), "\n")
+	require.Len(t, printed, 2, "the tag, then the archive")
+	tag := printed[0]
+	require.Equal(t, archive, printed[1])
+	t.Cleanup(func() {
+		_ = exec.Command(engine, "rmi", "-f", tag, tag+"-linux-amd64", tag+"-linux-arm64").Run()
+	})
 
-	img := &containerImage{rootfs: filepath.Join(t.TempDir(), "rootfs")}
+	img := &containerImage{archive: archive, rootfs: filepath.Join(t.TempDir(), "rootfs")}
 	require.NoError(t, json.Unmarshal([]byte(run(t, engine, "image", "inspect", "--format", "{{json .Config}}", tag)), &img.config))
 	_, err := fmt.Sscan(run(t, engine, "image", "inspect", "--format", "{{.Size}}", tag), &img.size)
 	require.NoError(t, err)
 
 	id := run(t, engine, "create", tag)
 	defer func() { _ = exec.Command(engine, "rm", id).Run() }()
-	archive := filepath.Join(t.TempDir(), "rootfs.tar")
-	run(t, engine, "export", "-o", archive, id)
+	rootfs := filepath.Join(t.TempDir(), "rootfs.tar")
+	run(t, engine, "export", "-o", rootfs, id)
 	require.NoError(t, os.MkdirAll(img.rootfs, 0o755))
-	run(t, "tar", "-xf", archive, "-C", img.rootfs)
+	run(t, "tar", "-xf", rootfs, "-C", img.rootfs)
 	// What every container runtime provides: /proc, and the devices of
 	// /dev a process opens (a step's stdin is /dev/null). Device nodes of
 	// their own, not the host's /dev mounted: removing the folder
@@ -123,6 +136,15 @@ func TestImage(t *testing.T) {
 	assert.Equal(t, os.FileMode(0o700)|os.ModeDir, info.Mode(), "the spool's folder")
 	assert.Equal(t, uint32(10001), info.Sys().(*syscall.Stat_t).Uid)
 
+	// Every platform the image is built for is in its OCI archive's
+	// index, with a config naming that platform and binaries built for
+	// it: an arm64 laptop's image runs on amd64 compute, and the other
+	// way round.
+	t.Run("platforms", func(t *testing.T) {
+		machines := ociImages(t, img.archive, "usr/local/bin/otelcol-runcontext")
+		assert.Equal(t, map[string]elf.Machine{"linux/amd64": elf.EM_X86_64, "linux/arm64": elf.EM_AARCH64}, machines)
+	})
+
 	t.Run("entrypoint", func(t *testing.T) {
 		ingest := ingestiontest.New(t)
 		c := &collector{grpcAddr: freeAddr(t), httpAddr: freeAddr(t), scheme: "http", output: &syncBuffer{}, done: make(chan error, 1)}
@@ -165,4 +187,87 @@ func TestImage(t *testing.T) {
 		require.NoError(t, err, "%s", out)
 		assertStepArrived(t, logEnvelopes(ingest.Envelopes(t)), trainingRun)
 	})
+}
+
+// ociImages reads an OCI archive holding one image index, and returns,
+// for each platform the index names, the ELF machine of the file at path
+// in that image, after checking that the image's config names the same
+// platform.
+func ociImages(t *testing.T, archive, path string) map[string]elf.Machine {
+	t.Helper()
+	f, err := os.Open(archive)
+	require.NoError(t, err)
+	defer f.Close()
+	files := map[string][]byte{}
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err)
+		data, err := io.ReadAll(tr)
+		require.NoError(t, err)
+		files[strings.TrimPrefix(h.Name, "./")] = data
+	}
+	type descriptor struct {
+		MediaType string `json:"mediaType"`
+		Digest    string `json:"digest"`
+		Platform  *struct {
+			OS           string `json:"os"`
+			Architecture string `json:"architecture"`
+		} `json:"platform"`
+	}
+	blob := func(d descriptor, v any) []byte {
+		data, ok := files["blobs/"+strings.Replace(d.Digest, ":", "/", 1)]
+		require.True(t, ok, "blob %s", d.Digest)
+		if v != nil {
+			require.NoError(t, json.Unmarshal(data, v))
+		}
+		return data
+	}
+	var layout struct{ Manifests []descriptor }
+	require.NoError(t, json.Unmarshal(files["index.json"], &layout))
+	require.Len(t, layout.Manifests, 1)
+	var index struct{ Manifests []descriptor }
+	blob(layout.Manifests[0], &index)
+
+	machines := map[string]elf.Machine{}
+	for _, m := range index.Manifests {
+		require.NotNil(t, m.Platform, m.Digest)
+		platform := m.Platform.OS + "/" + m.Platform.Architecture
+		var manifest struct {
+			Config descriptor
+			Layers []descriptor
+		}
+		blob(m, &manifest)
+		var config struct{ OS, Architecture string }
+		blob(manifest.Config, &config)
+		assert.Equal(t, platform, config.OS+"/"+config.Architecture, "the config of %s", platform)
+		for _, layer := range manifest.Layers {
+			var r io.Reader = bytes.NewReader(blob(layer, nil))
+			if strings.HasSuffix(layer.MediaType, "gzip") {
+				zr, err := gzip.NewReader(r)
+				require.NoError(t, err)
+				r = zr
+			}
+			lr := tar.NewReader(r)
+			for {
+				h, err := lr.Next()
+				if err == io.EOF {
+					break
+				}
+				require.NoError(t, err)
+				if strings.TrimPrefix(h.Name, "./") != path {
+					continue
+				}
+				data, err := io.ReadAll(lr)
+				require.NoError(t, err)
+				exe, err := elf.NewFile(bytes.NewReader(data))
+				require.NoError(t, err, "%s in %s", path, platform)
+				machines[platform] = exe.Machine
+			}
+		}
+	}
+	return machines
 }
