@@ -137,4 +137,10 @@ func TestAzureMLPipeline(t *testing.T) {
 	for _, want := range []string{"/usr/local/bin/otelcol-runcontext", "/usr/local/bin/runcontext-launch", "/etc/otelcol-runcontext/"} {
 		assert.Regexp(t, `(?m)^COPY --from=runcontext .*`+regexp.QuoteMeta(want), string(dockerfile))
 	}
+	// Every base is pinned: Azure ML's to a dated tag, ours to a version.
+	froms := regexp.MustCompile(`(?m)^FROM (\S+)`).FindAllStringSubmatch(string(dockerfile), -1)
+	require.Len(t, froms, 2)
+	assert.Equal(t, "${RUNCONTEXT_IMAGE}", froms[0][1])
+	assert.Regexp(t, `(?m)^ARG RUNCONTEXT_IMAGE=\S+:\d+\.\d+\.\d+$`, string(dockerfile))
+	assert.Regexp(t, `^mcr\.microsoft\.com/azureml/[a-z0-9.-]+:\d{8}\.v\d+$`, froms[1][1], "a dated tag")
 }
