@@ -47,9 +47,18 @@ func TestDistArchiveOfTheHost(t *testing.T) {
 		assert.FileExists(t, filepath.Join(dir, "config", cfg))
 	}
 
-	t.Run("the GitHub action installs it", func(t *testing.T) { setupActionInstalls(t, out, version, name, os.Getenv("PATH")) })
-	t.Run("the GitHub action installs it with a macOS runner's tools", func(t *testing.T) {
-		setupActionInstalls(t, out, version, name, withoutSha256sum(t))
+	t.Run("the GitHub action installs its own tag's release", func(t *testing.T) {
+		output, err := setupAction(t, out, version, name, os.Getenv("PATH"), "", "v"+version)
+		require.NoError(t, err, "%s", output)
+	})
+	t.Run("the GitHub action installs the version asked, with a macOS runner's tools", func(t *testing.T) {
+		output, err := setupAction(t, out, version, name, withoutSha256sum(t), version, "main")
+		require.NoError(t, err, "%s", output)
+	})
+	t.Run("the GitHub action on a branch, with no version, says what to pin", func(t *testing.T) {
+		output, err := setupAction(t, out, version, name, os.Getenv("PATH"), "", "main")
+		require.Error(t, err)
+		assert.Contains(t, output, "::error::actions/setup@main is no release tag: pin the action to one (@v0.1.0), or set its version input")
 	})
 
 	ingest := ingestiontest.New(t)
@@ -79,11 +88,12 @@ func withoutSha256sum(t *testing.T) string {
 	return bin
 }
 
-// setupActionInstalls runs the script of actions/setup/action.yml as a
-// runner would, with the release folder as its download site (file://)
-// and the tools on path: it checks the archive against SHA256SUMS, unpacks
-// it and puts it on the job's PATH.
-func setupActionInstalls(t *testing.T, dist, version, name, path string) {
+// setupAction runs the script of actions/setup/action.yml as a runner
+// would, with the release folder as its download site (file://), the tools
+// on path, its version input and the ref the action was used at: when it
+// succeeds, it has checked the archive against SHA256SUMS, unpacked it and
+// put it on the job's PATH.
+func setupAction(t *testing.T, dist, version, name, path, inputVersion, actionRef string) (string, error) {
 	raw, err := os.ReadFile(filepath.Join(repoRoot, "actions", "setup", "action.yml"))
 	require.NoError(t, err)
 	var action struct {
@@ -114,16 +124,20 @@ func setupActionInstalls(t *testing.T, dist, version, name, path string) {
 	cmd := exec.Command(shell, "-c", action.Runs.Steps[0].Run)
 	cmd.Env = append(os.Environ(),
 		"PATH="+path,
-		"VERSION="+version,
+		"VERSION="+inputVersion,
+		"ACTION_REF="+actionRef,
 		"BASE_URL=file://"+site,
 		"RUNNER_OS_NAME="+runnerOS,
 		"RUNNER_ARCH_NAME="+runnerArch,
 		"RUNNER_TEMP="+t.TempDir(),
 		"GITHUB_PATH="+githubPath)
 	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "%s", out)
+	if err != nil {
+		return string(out), err
+	}
 	assert.Contains(t, string(out), "runcontext-launch version "+version)
 	added, err := os.ReadFile(githubPath)
 	require.NoError(t, err)
 	assert.FileExists(t, filepath.Join(strings.TrimSpace(string(added)), "otelcol-runcontext"))
+	return string(out), nil
 }
