@@ -43,8 +43,8 @@ type containerImage struct {
 	// archive is the OCI archive of every platform's image.
 	archive string
 	rootfs  string
-	config imageConfig
-	size   int64
+	config  imageConfig
+	size    int64
 }
 
 func run(t *testing.T, name string, args ...string) string {

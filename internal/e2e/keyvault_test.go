@@ -38,8 +38,8 @@ type keyVault struct {
 }
 
 const (
-	vaultURL      = "https://myvault.vault.azure.net"
-	vaultToken    = "vault-token-of-the-compute"
+	vaultURL       = "https://myvault.vault.azure.net"
+	vaultToken     = "vault-token-of-the-compute"
 	vaultMSISecret = "msi-secret"
 )
 
