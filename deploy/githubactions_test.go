@@ -4,7 +4,10 @@
 package deploy
 
 import (
+	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -77,4 +80,29 @@ func TestGitHubActionsWorkflow(t *testing.T) {
 		}
 		assert.Equal(t, 2, launched)
 	}
+}
+
+// The release workflow's first check, run here: a tag other than
+// v<the version the binaries carry> stops the release, naming both.
+func TestReleaseTagIsTheVersion(t *testing.T) {
+	var wf workflow
+	readStrict(t, filepath.Join("..", ".github", "workflows", "release.yml"), &wf)
+	first := wf.Jobs["release"].Steps[2]
+	require.Equal(t, `scripts/release-version.sh "$TAG"`, first.Run)
+	assert.Equal(t, "${{ github.ref_name }}", first.Env["TAG"])
+
+	version := strings.TrimSpace(regexp.MustCompile(`(?m)^  version: (.+)$`).FindStringSubmatch(readFile(t, filepath.Join("..", "builder-config.yaml")))[1])
+	out, err := exec.Command("bash", filepath.Join("..", "scripts", "release-version.sh"), "v"+version).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Equal(t, version+"\n", string(out))
+	out, err = exec.Command("bash", filepath.Join("..", "scripts", "release-version.sh"), "v9.9.9").CombinedOutput()
+	require.Error(t, err)
+	assert.Contains(t, string(out), "the tag v9.9.9 is not v"+version)
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return string(raw)
 }
