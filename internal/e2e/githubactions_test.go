@@ -4,6 +4,11 @@
 package e2e
 
 import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
 
+	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension/entraidtest"
 	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension/ingestiontest"
 )
 
@@ -96,4 +102,125 @@ func TestGitHubActionsDefaultShellWrapsEveryStep(t *testing.T) {
 		assert.Equal(t, "https://github.com/org/models/actions/runs/7012345678", props["run_url"])
 	}
 	assert.Equal(t, map[string]string{"prepared 3 rows": "INFO", "WARNING: disk almost full": "WARNING"}, levels)
+}
+
+// The keyless workflow's token file, end to end: its "Azure token" step,
+// run here as GitHub runs it against a stand-in for the job's OIDC token
+// endpoint, writes the job's token where AZURE_FEDERATED_TOKEN_FILE (set
+// through GITHUB_ENV) says; its launched step, with the step's own
+// variables, then signs in at the local Entra ID with that token as a
+// federated assertion, and ingestion, which takes only Entra ID's tokens,
+// gets the step's lines.
+func TestGitHubActionsKeylessTokenFile(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(repoRoot, "examples", "github-actions", "train-keyless.yml"))
+	require.NoError(t, err)
+	type step struct {
+		Name  string            `yaml:"name"`
+		Shell string            `yaml:"shell"`
+		Env   map[string]string `yaml:"env"`
+		Run   string            `yaml:"run"`
+	}
+	var wf struct {
+		Permissions map[string]string `yaml:"permissions"`
+		Jobs        map[string]struct {
+			Defaults struct {
+				Run struct{ Shell string } `yaml:"run"`
+			} `yaml:"defaults"`
+			Steps []step `yaml:"steps"`
+		} `yaml:"jobs"`
+	}
+	require.NoError(t, yaml.Unmarshal(raw, &wf))
+	assert.Equal(t, "write", wf.Permissions["id-token"], "a job gets an OIDC token only with id-token: write")
+	job := wf.Jobs["train"]
+	steps := map[string]step{}
+	for _, s := range job.Steps {
+		steps[s.Name] = s
+	}
+	tokenStep, prep := steps["Azure token"], steps["prep"]
+	require.NotEmpty(t, tokenStep.Run)
+	require.Equal(t, "workload_identity", prep.Env["RUNCONTEXT_ENTRA_CREDENTIAL"])
+
+	// GitHub's OIDC token endpoint: the job's request token, the audience
+	// Entra ID's federated credentials expect.
+	const requestToken, idToken = "gh-request-token-81c2", "eyJhbGciOiJSUzI1NiJ9.gh-job-token.sig"
+	oidc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "bearer "+requestToken || r.URL.Query().Get("audience") != "api://AzureADTokenExchange" {
+			http.Error(w, "refused", http.StatusUnauthorized)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]string{"count": "1", "value": idToken})
+	}))
+	t.Cleanup(oidc.Close)
+	githubEnv := filepath.Join(t.TempDir(), "GITHUB_ENV")
+	shell, err := exec.LookPath(tokenStep.Shell)
+	require.NoError(t, err)
+	fetch := exec.Command(shell, "-c", tokenStep.Run)
+	fetch.Env = append(os.Environ(),
+		"ACTIONS_ID_TOKEN_REQUEST_URL="+oidc.URL+"/token?api-version=2.0", // GitHub's has a query
+		"ACTIONS_ID_TOKEN_REQUEST_TOKEN="+requestToken,
+		"RUNNER_TEMP="+t.TempDir(),
+		"GITHUB_ENV="+githubEnv)
+	out, err := fetch.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	exported, err := os.ReadFile(githubEnv)
+	require.NoError(t, err)
+	tokenFile, ok := strings.CutPrefix(strings.TrimSpace(string(exported)), "AZURE_FEDERATED_TOKEN_FILE=")
+	require.True(t, ok, "%s", exported)
+	written, err := os.ReadFile(tokenFile)
+	require.NoError(t, err)
+	assert.Equal(t, idToken, string(written), "the token alone: azidentity sends the file as it is")
+
+	authority := entraidtest.New(t)
+	authority.TrustAssertion(idToken)
+	ingest := ingestiontest.New(t)
+	ingest.RequireToken(authority.Valid)
+	vars := strings.NewReplacer(
+		"${{ vars.APPLICATIONINSIGHTS_CONNECTION_STRING }}", ingest.ConnectionString(),
+		"${{ vars.AZURE_CLIENT_ID }}", entraidtest.ClientID,
+		"${{ vars.AZURE_TENANT_ID }}", entraidtest.TenantID)
+	// The step's command replaced by one that prints: the token file is
+	// what is under test.
+	cmd := shellCommand(t, runnerPath(t), job.Defaults.Run.Shell, "echo epoch 1 loss 0.5\n")
+	cmd.Env = append(cmd.Env, githubJob...)
+	for k, v := range prep.Env {
+		cmd.Env = append(cmd.Env, k+"="+vars.Replace(v))
+	}
+	// azidentity asks login.microsoftonline.com about an authority it
+	// does not know, as the real one: that name, through a tunnel, answers
+	// with the local authority's metadata.
+	discovery := newTunnel(t, "login.microsoftonline.com", &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			target, err := url.Parse(authority.URL)
+			if err == nil {
+				r.SetURL(target)
+			}
+		},
+		Transport: authority.Client().Transport,
+	})
+	trusted := filepath.Join(t.TempDir(), "ca.crt")
+	require.NoError(t, os.WriteFile(trusted, []byte(readText(t, authority.CAFile)+readText(t, discovery.caFile)), 0o600))
+	cmd.Env = append(cmd.Env, strings.TrimSpace(string(exported)),
+		"AZURE_AUTHORITY_HOST="+authority.URL, "SSL_CERT_FILE="+trusted,
+		"HTTPS_PROXY="+discovery.proxyURL, "NO_PROXY=127.0.0.1",
+		"RUNCONTEXT_CONFIG="+configPath("azure.yaml"), "RUNCONTEXT_DATA_DIR="+t.TempDir())
+	out, err = cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+
+	var lines []string
+	for _, e := range traces(ingest.Envelopes(t)) {
+		if e.Data.BaseData.Properties["log.iostream"] != "" {
+			lines = append(lines, e.Data.BaseData.Message)
+		}
+	}
+	assert.Equal(t, []string{"epoch 1 loss 0.5"}, lines)
+	assert.Equal(t, []string{"login.microsoftonline.com:443"}, discovery.asked())
+	assert.Zero(t, ingest.Unauthorized())
+	assert.NotEmpty(t, authority.Issued(), "signed in with the job's token")
+}
+
+func readText(t *testing.T, path string) string {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return string(raw)
 }

@@ -24,16 +24,15 @@ import (
 )
 
 // keyVault stands in for an Azure Key Vault at https://myvault.vault.azure.net,
-// reached through an HTTPS proxy (the only way to give a Python client that
-// name here), with the compute's managed identity endpoint as Azure ML
+// reached through a tunnel, with the compute's managed identity endpoint as Azure ML
 // compute has it (MSI_ENDPOINT, MSI_SECRET). It answers as the service
 // does: 401 with the Bearer challenge a client must follow, then the
 // secret to a request with the identity's token, 403 to any other.
 type keyVault struct {
 	env       []string
 	secrets   map[string]string
+	tunnel    *tunnel
 	mu        sync.Mutex
-	tunnels   []string // the hosts the client asked the proxy for
 	challenge int
 }
 
@@ -43,27 +42,35 @@ const (
 	vaultMSISecret = "msi-secret"
 )
 
-func newKeyVault(t *testing.T, secrets map[string]string) *keyVault {
+// tunnel is an HTTPS proxy that takes every CONNECT to a TLS server
+// serving handler as host, with a certificate of a CA in caFile: the way to
+// give a client outside the test a name of Azure's.
+type tunnel struct {
+	proxyURL, caFile string
+	mu               sync.Mutex
+	hosts            []string // the hosts clients asked for
+}
+
+func newTunnel(t *testing.T, host string, handler http.Handler) *tunnel {
 	t.Helper()
-	kv := &keyVault{secrets: secrets}
-	caFile, certFile, keyFile, _ := newServerCertificate(t, t.TempDir(), "myvault.vault.azure.net")
+	tn := &tunnel{}
+	var certFile, keyFile string
+	tn.caFile, certFile, keyFile, _ = newServerCertificate(t, t.TempDir(), host)
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	require.NoError(t, err)
-	vault := httptest.NewUnstartedServer(http.HandlerFunc(kv.serveVault))
-	vault.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-	vault.StartTLS()
-	t.Cleanup(vault.Close)
-
-	// A CONNECT proxy that takes every tunnel to the vault.
+	server := httptest.NewUnstartedServer(handler)
+	server.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	server.StartTLS()
+	t.Cleanup(server.Close)
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodConnect {
 			http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
 			return
 		}
-		kv.mu.Lock()
-		kv.tunnels = append(kv.tunnels, r.Host)
-		kv.mu.Unlock()
-		upstream, err := net.Dial("tcp", vault.Listener.Addr().String())
+		tn.mu.Lock()
+		tn.hosts = append(tn.hosts, r.Host)
+		tn.mu.Unlock()
+		upstream, err := net.Dial("tcp", server.Listener.Addr().String())
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
@@ -78,6 +85,21 @@ func newKeyVault(t *testing.T, secrets map[string]string) *keyVault {
 		go func() { _, _ = io.Copy(client, upstream); client.Close() }()
 	}))
 	t.Cleanup(proxy.Close)
+	tn.proxyURL = proxy.URL
+	return tn
+}
+
+// asked is the hosts clients asked the proxy for.
+func (tn *tunnel) asked() []string {
+	tn.mu.Lock()
+	defer tn.mu.Unlock()
+	return append([]string(nil), tn.hosts...)
+}
+
+func newKeyVault(t *testing.T, secrets map[string]string) *keyVault {
+	t.Helper()
+	kv := &keyVault{secrets: secrets}
+	kv.tunnel = newTunnel(t, "myvault.vault.azure.net", http.HandlerFunc(kv.serveVault))
 
 	// Azure ML compute's managed identity endpoint, for the vault's scope.
 	msi := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -95,9 +117,9 @@ func newKeyVault(t *testing.T, secrets map[string]string) *keyVault {
 
 	kv.env = []string{
 		"KEY_VAULT_URL=" + vaultURL,
-		"HTTPS_PROXY=" + proxy.URL, "https_proxy=" + proxy.URL,
+		"HTTPS_PROXY=" + kv.tunnel.proxyURL, "https_proxy=" + kv.tunnel.proxyURL,
 		"NO_PROXY=127.0.0.1", "no_proxy=127.0.0.1",
-		"REQUESTS_CA_BUNDLE=" + caFile,
+		"REQUESTS_CA_BUNDLE=" + kv.tunnel.caFile,
 		"MSI_ENDPOINT=" + msi.URL + "/MSI/auth", "MSI_SECRET=" + vaultMSISecret,
 	}
 	return kv
@@ -154,8 +176,8 @@ func TestAzureMLKeyVaultSecret(t *testing.T) {
 	out, err := cmd.Output()
 	require.NoError(t, err, "%s", stderr.String())
 	assert.Equal(t, connection, string(out), "the secret alone, for $(...)")
+	assert.Equal(t, []string{"myvault.vault.azure.net:443"}, kv.tunnel.asked())
 	kv.mu.Lock()
-	assert.Equal(t, []string{"myvault.vault.azure.net:443"}, kv.tunnels)
 	assert.Equal(t, 1, kv.challenge, "one challenge, then the token")
 	kv.mu.Unlock()
 

@@ -6,7 +6,10 @@
 // azidentity asks for them:
 //   - the token endpoint of a tenant, over TLS as the real one: the few
 //     requests the client secret flow makes (instance discovery, tenant
-//     metadata, the client-credentials grant);
+//     metadata, the client-credentials grant), and the same grant with a
+//     federated assertion in place of the secret (workload identity: a
+//     token file, as AKS or a GitHub job gives one), for the assertions
+//     it trusts;
 //   - the managed identity endpoint of Azure ML compute (MSI_ENDPOINT and
 //     MSI_SECRET), which a process outside the test can use as it is.
 //
@@ -52,6 +55,7 @@ type Authority struct {
 	msi *httptest.Server
 
 	mu      sync.Mutex
+	trusted map[string]bool // federated assertions
 	issued  []string
 	revoked map[string]bool
 	refused int
@@ -60,7 +64,7 @@ type Authority struct {
 // New starts an authority; it stops when the test ends.
 func New(t testing.TB) *Authority {
 	t.Helper()
-	a := &Authority{revoked: map[string]bool{}}
+	a := &Authority{revoked: map[string]bool{}, trusted: map[string]bool{}}
 	a.srv = httptest.NewTLSServer(http.HandlerFunc(a.serve))
 	t.Cleanup(a.srv.Close)
 	a.msi = httptest.NewServer(http.HandlerFunc(a.serveManagedIdentity))
@@ -87,6 +91,15 @@ func (a *Authority) Env() []string {
 		"AZURE_CLIENT_ID=" + ClientID,
 		"AZURE_CLIENT_SECRET=" + ClientSecret,
 	}
+}
+
+// TrustAssertion makes the authority take assertion, a token of an
+// identity provider federated with ClientID (an AKS service account's, a
+// GitHub job's), in place of the client secret.
+func (a *Authority) TrustAssertion(assertion string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.trusted[assertion] = true
 }
 
 // ManagedIdentitySecret is what the managed identity endpoint expects in
@@ -169,9 +182,22 @@ func (a *Authority) token(w http.ResponseWriter, r *http.Request) {
 		a.refuse(w, http.StatusBadRequest, "invalid_request", err.Error())
 		return
 	}
-	if r.PostForm.Get("grant_type") != "client_credentials" || r.PostForm.Get("client_id") != ClientID ||
-		r.PostForm.Get("client_secret") != ClientSecret || !slices.Contains(strings.Fields(r.PostForm.Get("scope")), Scope) {
-		a.refuse(w, http.StatusUnauthorized, "invalid_client", "AADSTS7000215: Invalid client secret, client or scope.")
+	form := r.PostForm
+	if form.Get("grant_type") != "client_credentials" || form.Get("client_id") != ClientID ||
+		!slices.Contains(strings.Fields(form.Get("scope")), Scope) {
+		a.refuse(w, http.StatusUnauthorized, "invalid_client", "AADSTS7000215: Invalid client or scope.")
+		return
+	}
+	if form.Get("client_assertion_type") == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" {
+		a.mu.Lock()
+		trusted := a.trusted[form.Get("client_assertion")]
+		a.mu.Unlock()
+		if !trusted {
+			a.refuse(w, http.StatusUnauthorized, "invalid_client", "AADSTS700211: No matching federated identity record found for presented assertion.")
+			return
+		}
+	} else if form.Get("client_secret") != ClientSecret {
+		a.refuse(w, http.StatusUnauthorized, "invalid_client", "AADSTS7000215: Invalid client secret provided.")
 		return
 	}
 	writeJSON(w, map[string]any{"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": a.issue()})
