@@ -483,7 +483,19 @@ func TestOperatorSidecarForJobs(t *testing.T) {
 		}
 		return out
 	}
-	assert.Equal(t, emptyIsNull(readYAML(t, filepath.Join("..", "config", "azure.yaml"))), emptyIsNull(spec["config"]), "config/azure.yaml, as it is")
+	// config/azure.yaml but for the metrics port, which the Operator must
+	// read as a number: a port it cannot read makes it replace the whole
+	// telemetry section with a reader on 0.0.0.0:8888.
+	want := readYAML(t, filepath.Join("..", "config", "azure.yaml"))
+	pull := func(config map[string]any) map[string]any {
+		readers := config["service"].(map[string]any)["telemetry"].(map[string]any)["metrics"].(map[string]any)["readers"].([]any)
+		return readers[0].(map[string]any)["pull"].(map[string]any)["exporter"].(map[string]any)["prometheus"].(map[string]any)
+	}
+	crConfig := spec["config"].(map[string]any)
+	assert.Equal(t, float64(8888), pull(crConfig)["port"], "a number the Operator reads")
+	assert.Equal(t, "127.0.0.1", pull(crConfig)["host"])
+	pull(want)["port"] = pull(crConfig)["port"]
+	assert.Equal(t, emptyIsNull(want), emptyIsNull(crConfig), "config/azure.yaml, as it is")
 
 	// The collector's container, as the Operator builds it from the CR.
 	var collector corev1.Container
@@ -495,8 +507,7 @@ func TestOperatorSidecarForJobs(t *testing.T) {
 	}
 	health, ok := envOf(collector, "RUNCONTEXT_HEALTH_ENDPOINT")
 	require.True(t, ok, "health_check answers the kubelet, on the pod's address")
-	assert.Equal(t, "$(POD_IP):13133", health.Value)
-	assertDefinedBefore(t, collector.Env, "POD_IP", "RUNCONTEXT_HEALTH_ENDPOINT", "status.podIP")
+	assert.Equal(t, ":13133", health.Value, "every address, IPv4 and IPv6")
 	dataDir, ok := envOf(collector, "RUNCONTEXT_DATA_DIR")
 	require.True(t, ok)
 	mount, ok := mountedAt(collector, dataDir.Value+"/spool")
@@ -504,6 +515,12 @@ func TestOperatorSidecarForJobs(t *testing.T) {
 	require.Len(t, volumes, 1)
 	assert.Equal(t, volumes[0].Name, mount.Name)
 	require.NotNil(t, volumes[0].EmptyDir, "a volume of the pod")
+	// Over its limit, the volume gets the pod evicted, the step with it:
+	// the limit is above the spool's max_bytes and its dead letters (64 MiB).
+	delivery := crConfig["extensions"].(map[string]any)["appinsights_delivery"].(map[string]any)
+	maxBytes := int64(delivery["spool"].(map[string]any)["max_bytes"].(float64))
+	require.NotNil(t, volumes[0].EmptyDir.SizeLimit)
+	assert.Greater(t, volumes[0].EmptyDir.SizeLimit.Value(), maxBytes+64<<20)
 	_, ok = envOf(collector, "RUNCONTEXT_ENTRA_CREDENTIAL")
 	assert.True(t, ok, "keyless ingestion is one setting away")
 	require.NotNil(t, collector.SecurityContext)

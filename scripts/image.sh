@@ -65,5 +65,10 @@ if [ "$engine" = podman ]; then
 else
 	archive="(none: docker keeps one platform per tag; use podman for the multi-platform archive)"
 fi
-echo "$IMAGE:$VERSION"
+# The tag for this machine, else the first platform's.
+if [[ ",$PLATFORMS," == *",$native,"* ]]; then
+	echo "$IMAGE:$VERSION"
+else
+	echo "${tags[0]}"
+fi
 echo "$archive"

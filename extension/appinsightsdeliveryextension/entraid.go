@@ -167,20 +167,21 @@ func newTokenSource(cfg EntraIDConfig, newCredential func() (azcore.TokenCredent
 // that does not answer delays the start by at most this.
 const firstTokenTimeout = 10 * time.Second
 
-// firstToken asks for a token at start. An identity that is not there (a
-// compute without one, a client ID not assigned to it) fails the start,
-// naming the fix: otherwise every request would wait in the spool for a
-// token that never comes, on a machine that is often thrown away. Any
-// other failure (the network, the identity endpoint's own trouble) is
-// logged, and each request tries again.
-func (e *deliveryExtension) firstToken(tokens *tokenSource) error {
-	ctx, cancel := context.WithTimeout(context.Background(), firstTokenTimeout)
+// firstToken asks for a token at start. A managed identity that is not on
+// the machine (a compute without one, a client ID not assigned to it)
+// fails the start, naming the fix: otherwise every request would wait in
+// the spool for a token that never comes, on a machine that is often
+// thrown away. Any other failure (the network, the identity endpoint's
+// own trouble, a federated credential not yet propagated, an expired
+// assertion) is logged, and each request tries again.
+func (e *deliveryExtension) firstToken(ctx context.Context, tokens *tokenSource) error {
+	ctx, cancel := context.WithTimeout(ctx, firstTokenTimeout)
 	defer cancel()
 	_, err := tokens.token(ctx)
 	switch {
 	case err == nil:
 		return nil
-	case identityMissing(err):
+	case e.cfg.EntraID.Credential == credentialManagedIdentity && identityMissing(err):
 		return fmt.Errorf("entra_id.credential %s: %s has no token here (%s). %s",
 			e.cfg.EntraID.Credential, e.cfg.EntraID.identity(), firstLine(err), e.cfg.EntraID.fix())
 	default:
@@ -224,8 +225,6 @@ func (c EntraIDConfig) fix() string {
 		return "Assign a managed identity to the machine and grant it Monitoring Metrics Publisher on the Application Insights resource: " +
 			"on Azure ML, identity: {type: managed} in the job, or az ml compute update --name <compute> --identity-type system_assigned; " +
 			"with entra_id.client_id, an identity of that client ID must be assigned; or unset entra_id.credential to send with the connection string's key"
-	case credentialWorkloadIdentity:
-		return "Federate the service account (or the GitHub job) with the identity named by entra_id.client_id or AZURE_CLIENT_ID, and grant it Monitoring Metrics Publisher on the Application Insights resource"
 	default:
 		return "Grant the identity Monitoring Metrics Publisher on the Application Insights resource"
 	}

@@ -207,7 +207,8 @@ func TestEntraIDManagedIdentityNotOnTheMachineFailsStart(t *testing.T) {
 	require.Eventually(t, func() bool { return s.counter(t, "appinsights_delivery_items_delivered") == 1 }, 10*time.Second, 10*time.Millisecond)
 }
 
-// failingCredential never has a token: an identity that is not there.
+// failingCredential never has a token, with an error that says nothing
+// of why (not azidentity's): the start goes on, and each request tries.
 type failingCredential struct{}
 
 func (failingCredential) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {

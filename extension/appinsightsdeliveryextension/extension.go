@@ -93,13 +93,13 @@ var _ extensionmiddleware.HTTPClient = (*deliveryExtension)(nil)
 // Start builds the Entra ID credential, if any, opens the spool, if any,
 // and starts delivering what an earlier run left in it as soon as an
 // exporter hands over its transport.
-func (e *deliveryExtension) Start(context.Context, component.Host) error {
+func (e *deliveryExtension) Start(ctx context.Context, _ component.Host) error {
 	if e.cfg.EntraID.enabled() {
 		tokens, err := newTokenSource(e.cfg.EntraID, e.newCredential)
 		if err != nil {
 			return err
 		}
-		if err := e.firstToken(tokens); err != nil {
+		if err := e.firstToken(ctx, tokens); err != nil {
 			return err
 		}
 		e.tokens = tokens

@@ -55,6 +55,11 @@ func TestDistArchiveOfTheHost(t *testing.T) {
 		output, err := setupAction(t, out, version, name, withoutSha256sum(t), version, "main")
 		require.NoError(t, err, "%s", output)
 	})
+	t.Run("the GitHub action finds its tag in its own path when the runner gives no ref", func(t *testing.T) {
+		output, err := setupAction(t, out, version, name, os.Getenv("PATH"), "", "",
+			"GITHUB_ACTION_PATH=/home/runner/work/_actions/otelcol-runcontext/otelcol-runcontext/v"+version+"/actions/setup")
+		require.NoError(t, err, "%s", output)
+	})
 	t.Run("the GitHub action on a branch, with no version, says what to pin", func(t *testing.T) {
 		output, err := setupAction(t, out, version, name, os.Getenv("PATH"), "", "main")
 		require.Error(t, err)
@@ -93,7 +98,7 @@ func withoutSha256sum(t *testing.T) string {
 // on path, its version input and the ref the action was used at: when it
 // succeeds, it has checked the archive against SHA256SUMS, unpacked it and
 // put it on the job's PATH.
-func setupAction(t *testing.T, dist, version, name, path, inputVersion, actionRef string) (string, error) {
+func setupAction(t *testing.T, dist, version, name, path, inputVersion, actionRef string, env ...string) (string, error) {
 	raw, err := os.ReadFile(filepath.Join(repoRoot, "actions", "setup", "action.yml"))
 	require.NoError(t, err)
 	var action struct {
@@ -131,6 +136,7 @@ func setupAction(t *testing.T, dist, version, name, path, inputVersion, actionRe
 		"RUNNER_ARCH_NAME="+runnerArch,
 		"RUNNER_TEMP="+t.TempDir(),
 		"GITHUB_PATH="+githubPath)
+	cmd.Env = append(cmd.Env, env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return string(out), err
