@@ -42,6 +42,20 @@ func newKeyless(t *testing.T) *keyless {
 	return k
 }
 
+// onManagedIdentity puts the test on compute whose managed identity is
+// the authority's (Azure ML's MSI_ENDPOINT), and returns a configuration
+// that signs with it.
+func (k *keyless) onManagedIdentity(t *testing.T) *Config {
+	t.Helper()
+	for _, kv := range k.authority.ManagedIdentityEnv() {
+		name, value, _ := strings.Cut(kv, "=")
+		t.Setenv(name, value)
+	}
+	cfg := fastRetries(t.TempDir())
+	cfg.EntraID.Credential = credentialManagedIdentity
+	return cfg
+}
+
 // signIn makes the extension sign in at the local authority.
 func (k *keyless) signIn(e *deliveryExtension) {
 	e.newCredential = func() (azcore.TokenCredential, error) {
@@ -157,12 +171,7 @@ func TestEntraIDCredentialMissingItsEnvironmentFailsStart(t *testing.T) {
 // process, so only a claims request gets past the cache to a new token.
 func TestEntraIDManagedIdentityRefreshesPastItsCache(t *testing.T) {
 	k := newKeyless(t)
-	for _, kv := range k.authority.ManagedIdentityEnv() {
-		name, value, _ := strings.Cut(kv, "=")
-		t.Setenv(name, value)
-	}
-	cfg := fastRetries(t.TempDir())
-	cfg.EntraID.Credential = credentialManagedIdentity
+	cfg := k.onManagedIdentity(t)
 	s := startSpooled(t, cfg)
 
 	s.track(t, k.ingest.URL, "first")
@@ -182,12 +191,7 @@ func TestEntraIDManagedIdentityRefreshesPastItsCache(t *testing.T) {
 // starts and signs.
 func TestEntraIDManagedIdentityNotOnTheMachineFailsStart(t *testing.T) {
 	k := newKeyless(t)
-	for _, kv := range k.authority.ManagedIdentityEnv() {
-		name, value, _ := strings.Cut(kv, "=")
-		t.Setenv(name, value)
-	}
-	cfg := fastRetries(t.TempDir())
-	cfg.EntraID.Credential = credentialManagedIdentity
+	cfg := k.onManagedIdentity(t)
 	cfg.EntraID.ClientID = "99999999-0000-0000-0000-000000000000"
 	ext, err := NewFactory().Create(context.Background(), extensiontest.NewNopSettings(metadata.Type), cfg)
 	require.NoError(t, err)
