@@ -619,3 +619,59 @@ func TestHelmValuesMatchTheGateway(t *testing.T) {
 	assert.Equal(t, float64(port(t, envDefault(gw.Extensions.Health.Endpoint))),
 		values["readinessProbe"].(map[string]any)["httpGet"].(map[string]any)["port"])
 }
+
+// The optional PodMonitor component, added to an overlay of the gateway as
+// a user would: it lands in the gateway's namespace, selects the
+// gateway's pods and scrapes the container port the NetworkPolicy opens
+// to the monitoring namespace.
+func TestKubernetesMonitoringComponent(t *testing.T) {
+	overlay := t.TempDir()
+	base, err := filepath.Abs("kubernetes")
+	require.NoError(t, err)
+	component, err := filepath.Abs("kubernetes-monitoring")
+	require.NoError(t, err)
+	rel := func(to string) string {
+		r, err := filepath.Rel(overlay, to)
+		require.NoError(t, err)
+		return r
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(overlay, "kustomization.yaml"), []byte(
+		"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - "+rel(base)+"\ncomponents:\n  - "+rel(component)+"\n"), 0o600))
+	objs := decodeStrict(t, kustomize(t, overlay))
+	require.Len(t, objs.others["PodMonitor"], 1)
+	var monitor struct {
+		metav1.TypeMeta `json:",inline"`
+		Metadata        metav1.ObjectMeta `json:"metadata"`
+		Spec            struct {
+			Selector            metav1.LabelSelector
+			PodMetricsEndpoints []struct {
+				Port     string
+				Path     string
+				Interval string
+			} `json:"podMetricsEndpoints"`
+		}
+	}
+	raw, err := yaml.Marshal(objs.others["PodMonitor"][0])
+	require.NoError(t, err)
+	require.NoError(t, yaml.UnmarshalStrict(raw, &monitor))
+	require.Len(t, objs.statefulSets, 1)
+	sts := objs.statefulSets[0]
+	assert.Equal(t, sts.Namespace, monitor.Metadata.Namespace)
+	selector, err := metav1.LabelSelectorAsSelector(&monitor.Spec.Selector)
+	require.NoError(t, err)
+	assert.True(t, selector.Matches(labels.Set(sts.Spec.Template.Labels)), "selects the gateway's pods")
+	require.Len(t, monitor.Spec.PodMetricsEndpoints, 1)
+	endpoint := monitor.Spec.PodMetricsEndpoints[0]
+	assert.NotZero(t, containerPort(sts.Spec.Template.Spec.Containers[0], endpoint.Port), "a port of the container")
+	assert.Equal(t, "/metrics", endpoint.Path)
+	require.Len(t, objs.policies, 1)
+	var opened bool
+	for _, rule := range objs.policies[0].Spec.Ingress {
+		for _, p := range rule.Ports {
+			if p.Port != nil && p.Port.String() == endpoint.Port {
+				opened = true
+			}
+		}
+	}
+	assert.True(t, opened, "the NetworkPolicy lets the scrape in")
+}
