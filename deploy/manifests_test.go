@@ -625,19 +625,7 @@ func TestHelmValuesMatchTheGateway(t *testing.T) {
 // gateway's pods and scrapes the container port the NetworkPolicy opens
 // to the monitoring namespace.
 func TestKubernetesMonitoringComponent(t *testing.T) {
-	overlay := t.TempDir()
-	base, err := filepath.Abs("kubernetes")
-	require.NoError(t, err)
-	component, err := filepath.Abs("kubernetes-monitoring")
-	require.NoError(t, err)
-	rel := func(to string) string {
-		r, err := filepath.Rel(overlay, to)
-		require.NoError(t, err)
-		return r
-	}
-	require.NoError(t, os.WriteFile(filepath.Join(overlay, "kustomization.yaml"), []byte(
-		"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - "+rel(base)+"\ncomponents:\n  - "+rel(component)+"\n"), 0o600))
-	objs := decodeStrict(t, kustomize(t, overlay))
+	objs := decodeStrict(t, withComponent(t, "kubernetes-monitoring"))
 	require.Len(t, objs.others["PodMonitor"], 1)
 	var monitor struct {
 		metav1.TypeMeta `json:",inline"`
@@ -674,4 +662,73 @@ func TestKubernetesMonitoringComponent(t *testing.T) {
 		}
 	}
 	assert.True(t, opened, "the NetworkPolicy lets the scrape in")
+}
+
+// withComponent renders an overlay of the gateway with one of the optional
+// components added, as a user's overlay does.
+func withComponent(t *testing.T, component string) []byte {
+	t.Helper()
+	overlay := t.TempDir()
+	rel := func(dir string) string {
+		abs, err := filepath.Abs(dir)
+		require.NoError(t, err)
+		r, err := filepath.Rel(overlay, abs)
+		require.NoError(t, err)
+		return r
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(overlay, "kustomization.yaml"), []byte(
+		"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - "+rel("kubernetes")+"\ncomponents:\n  - "+rel(component)+"\n"), 0o600))
+	return kustomize(t, overlay)
+}
+
+// The optional cert-manager component: its Certificate is the Secret the
+// gateway mounts for TLS, in its namespace, for every name a step can
+// send to through the Service, and renews before it expires.
+func TestKubernetesCertManagerComponent(t *testing.T) {
+	objs := decodeStrict(t, withComponent(t, "kubernetes-certmanager"))
+	require.Len(t, objs.others["Certificate"], 1)
+	var cert struct {
+		metav1.TypeMeta `json:",inline"`
+		Metadata        metav1.ObjectMeta `json:"metadata"`
+		Spec            struct {
+			SecretName  string   `json:"secretName"`
+			DNSNames    []string `json:"dnsNames"`
+			Duration    string   `json:"duration"`
+			RenewBefore string   `json:"renewBefore"`
+			PrivateKey  struct {
+				Algorithm      string `json:"algorithm"`
+				Size           int    `json:"size"`
+				RotationPolicy string `json:"rotationPolicy"`
+			} `json:"privateKey"`
+			Usages    []string `json:"usages"`
+			IssuerRef struct {
+				Kind string `json:"kind"`
+				Name string `json:"name"`
+			} `json:"issuerRef"`
+		} `json:"spec"`
+	}
+	raw, err := yaml.Marshal(objs.others["Certificate"][0])
+	require.NoError(t, err)
+	require.NoError(t, yaml.UnmarshalStrict(raw, &cert))
+	require.Len(t, objs.statefulSets, 1)
+	sts := objs.statefulSets[0]
+	assert.Equal(t, sts.Namespace, cert.Metadata.Namespace)
+	var tlsSecret string
+	for _, v := range sts.Spec.Template.Spec.Volumes {
+		if v.Name == "tls" && v.Secret != nil {
+			tlsSecret = v.Secret.SecretName
+		}
+	}
+	assert.Equal(t, tlsSecret, cert.Spec.SecretName, "the Secret the gateway mounts")
+	for _, svc := range objs.services {
+		if svc.Spec.ClusterIP == corev1.ClusterIPNone {
+			continue // the headless Service names pods, not where steps send
+		}
+		for _, name := range []string{svc.Name, svc.Name + "." + svc.Namespace, svc.Name + "." + svc.Namespace + ".svc", svc.Name + "." + svc.Namespace + ".svc.cluster.local"} {
+			assert.Contains(t, cert.Spec.DNSNames, name)
+		}
+	}
+	assert.Less(t, duration(t, cert.Spec.RenewBefore), duration(t, cert.Spec.Duration))
+	assert.Equal(t, []string{"server auth"}, cert.Spec.Usages)
+	assert.NotEmpty(t, cert.Spec.IssuerRef.Name)
 }
