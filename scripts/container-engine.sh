@@ -11,9 +11,8 @@ if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
 	echo docker
 	exit 0
 fi
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-echo "installing podman from Debian's packages" >&2
-$sudo apt-get update -qq >&2
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq podman >&2
+cd "$(dirname "$0")/.."
+# shellcheck source=lib.sh
+. scripts/lib.sh
+debian_install podman
 echo podman

@@ -17,12 +17,9 @@ mkdir -p "$build"
 need=()
 [ -x /usr/lib/wine/wine64 ] || need+=(wine64)
 command -v x86_64-w64-mingw32-gcc >/dev/null || need+=(gcc-mingw-w64-x86-64-win32)
-if [ ${#need[@]} -gt 0 ]; then
-	echo "installing ${need[*]} from Debian's packages" >&2
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq >/dev/null
-	apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+# shellcheck source=lib.sh
+. scripts/lib.sh
+[ ${#need[@]} -eq 0 ] || debian_install "${need[@]}"
 
 export WINEPREFIX="$build/prefix" WINEDEBUG=-all
 if [ ! -f "$WINEPREFIX/system.reg" ]; then

@@ -16,6 +16,12 @@ if [ -n "$unformatted" ]; then
 	exit 1
 fi
 
+# The tools the tests run as a workflow's steps do (the keyless recipe's
+# token step pipes curl into jq, as on GitHub's runners).
+# shellcheck source=lib.sh
+. scripts/lib.sh
+command -v jq >/dev/null || debian_install jq
+
 # The Python environments of the e2e tests' Python clients, from the
 # committed pins (kept when the pins have not changed).
 ./scripts/python-env.sh
