@@ -442,6 +442,15 @@ func TestStrictDecodingRefusesUnknownFields(t *testing.T) {
 	assert.Contains(t, err.Error(), `unknown field "replica"`)
 }
 
+// redecode decodes v, a part of a document already read loosely, strictly
+// into into: a field into lacks fails.
+func redecode(t *testing.T, v, into any) {
+	t.Helper()
+	raw, err := yaml.Marshal(v)
+	require.NoError(t, err)
+	require.NoError(t, yaml.UnmarshalStrict(raw, into), "%s", raw)
+}
+
 func readYAML(t *testing.T, path string) map[string]any {
 	t.Helper()
 	raw, err := os.ReadFile(path)
@@ -501,9 +510,7 @@ func TestOperatorSidecarForJobs(t *testing.T) {
 	var collector corev1.Container
 	var volumes []corev1.Volume
 	for field, into := range map[string]any{"env": &collector.Env, "volumeMounts": &collector.VolumeMounts, "securityContext": &collector.SecurityContext, "volumes": &volumes} {
-		raw, err := yaml.Marshal(spec[field])
-		require.NoError(t, err)
-		require.NoError(t, yaml.UnmarshalStrict(raw, into), field)
+		redecode(t, spec[field], into)
 	}
 	health, ok := envOf(collector, "RUNCONTEXT_HEALTH_ENDPOINT")
 	require.True(t, ok, "health_check answers the kubelet, on the pod's address")
@@ -573,16 +580,10 @@ func TestHelmValuesMatchTheGateway(t *testing.T) {
 	assert.Equal(t, placeholderImage, values["image"].(map[string]any)["repository"])
 
 	var c corev1.Container
-	mounts, err := yaml.Marshal(values["extraVolumeMounts"])
-	require.NoError(t, err)
-	require.NoError(t, yaml.UnmarshalStrict(mounts, &c.VolumeMounts))
-	envs, err := yaml.Marshal(values["extraEnvs"])
-	require.NoError(t, err)
-	require.NoError(t, yaml.UnmarshalStrict(envs, &c.Env))
+	redecode(t, values["extraVolumeMounts"], &c.VolumeMounts)
+	redecode(t, values["extraEnvs"], &c.Env)
 	var claims []corev1.PersistentVolumeClaim
-	claimsRaw, err := yaml.Marshal(values["statefulset"].(map[string]any)["volumeClaimTemplates"])
-	require.NoError(t, err)
-	require.NoError(t, yaml.UnmarshalStrict(claimsRaw, &claims))
+	redecode(t, values["statefulset"].(map[string]any)["volumeClaimTemplates"], &claims)
 
 	dataDir, ok := envOf(c, "RUNCONTEXT_DATA_DIR")
 	require.True(t, ok)
@@ -601,16 +602,12 @@ func TestHelmValuesMatchTheGateway(t *testing.T) {
 	assert.False(t, ok, "extraEnvs repeats the GOMEMLIMIT useGOMEMLIMIT sets")
 	// Pod Security "restricted": the pod's and the container's contexts.
 	var podSecurity corev1.PodSecurityContext
-	raw, err := yaml.Marshal(values["podSecurityContext"])
-	require.NoError(t, err)
-	require.NoError(t, yaml.UnmarshalStrict(raw, &podSecurity))
+	redecode(t, values["podSecurityContext"], &podSecurity)
 	require.NotNil(t, podSecurity.SeccompProfile)
 	assert.Equal(t, corev1.SeccompProfileTypeRuntimeDefault, podSecurity.SeccompProfile.Type)
 	assert.True(t, *podSecurity.RunAsNonRoot)
 	var security corev1.SecurityContext
-	raw, err = yaml.Marshal(values["securityContext"])
-	require.NoError(t, err)
-	require.NoError(t, yaml.UnmarshalStrict(raw, &security))
+	redecode(t, values["securityContext"], &security)
 	assert.False(t, *security.AllowPrivilegeEscalation)
 	assert.Equal(t, []corev1.Capability{"ALL"}, security.Capabilities.Drop)
 
@@ -639,9 +636,7 @@ func TestKubernetesMonitoringComponent(t *testing.T) {
 			} `json:"podMetricsEndpoints"`
 		}
 	}
-	raw, err := yaml.Marshal(objs.others["PodMonitor"][0])
-	require.NoError(t, err)
-	require.NoError(t, yaml.UnmarshalStrict(raw, &monitor))
+	redecode(t, objs.others["PodMonitor"][0], &monitor)
 	require.Len(t, objs.statefulSets, 1)
 	sts := objs.statefulSets[0]
 	assert.Equal(t, sts.Namespace, monitor.Metadata.Namespace)
@@ -707,9 +702,7 @@ func TestKubernetesCertManagerComponent(t *testing.T) {
 			} `json:"issuerRef"`
 		} `json:"spec"`
 	}
-	raw, err := yaml.Marshal(objs.others["Certificate"][0])
-	require.NoError(t, err)
-	require.NoError(t, yaml.UnmarshalStrict(raw, &cert))
+	redecode(t, objs.others["Certificate"][0], &cert)
 	require.Len(t, objs.statefulSets, 1)
 	sts := objs.statefulSets[0]
 	assert.Equal(t, sts.Namespace, cert.Metadata.Namespace)
