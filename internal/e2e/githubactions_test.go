@@ -23,6 +23,32 @@ import (
 	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension/ingestiontest"
 )
 
+// workflowStep is what the tests run of a workflow's step.
+type workflowStep struct {
+	Name  string            `yaml:"name"`
+	Shell string            `yaml:"shell"`
+	Env   map[string]string `yaml:"env"`
+	Run   string            `yaml:"run"`
+}
+
+// readWorkflow reads examples/github-actions/NAME: its permissions, and
+// each job's default shell and steps.
+func readWorkflow(t *testing.T, name string) (wf struct {
+	Permissions map[string]string `yaml:"permissions"`
+	Jobs        map[string]struct {
+		Defaults struct {
+			Run struct{ Shell string } `yaml:"run"`
+		} `yaml:"defaults"`
+		Steps []workflowStep `yaml:"steps"`
+	} `yaml:"jobs"`
+}) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(repoRoot, "examples", "github-actions", name))
+	require.NoError(t, err)
+	require.NoError(t, yaml.Unmarshal(raw, &wf))
+	return wf
+}
+
 // runnerPath is a PATH with runcontext-launch and otelcol-runcontext on it,
 // as the setup action leaves a job's.
 func runnerPath(t *testing.T) string {
@@ -62,17 +88,7 @@ func shellCommand(t *testing.T, path, shell, script string) *exec.Cmd {
 // the step with its exit code (bash -eo pipefail), after what it printed
 // before arrived.
 func TestGitHubActionsDefaultShellWrapsEveryStep(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join(repoRoot, "examples", "github-actions", "train.yml"))
-	require.NoError(t, err)
-	var wf struct {
-		Jobs map[string]struct {
-			Defaults struct {
-				Run struct{ Shell string } `yaml:"run"`
-			} `yaml:"defaults"`
-		} `yaml:"jobs"`
-	}
-	require.NoError(t, yaml.Unmarshal(raw, &wf))
-	shell := wf.Jobs["train"].Defaults.Run.Shell
+	shell := readWorkflow(t, "train.yml").Jobs["train"].Defaults.Run.Shell
 	require.True(t, strings.HasPrefix(shell, "runcontext-launch "), shell)
 
 	ingest := ingestiontest.New(t)
@@ -112,27 +128,10 @@ func TestGitHubActionsDefaultShellWrapsEveryStep(t *testing.T) {
 // federated assertion, and ingestion, which takes only Entra ID's tokens,
 // gets the step's lines.
 func TestGitHubActionsKeylessTokenFile(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join(repoRoot, "examples", "github-actions", "train-keyless.yml"))
-	require.NoError(t, err)
-	type step struct {
-		Name  string            `yaml:"name"`
-		Shell string            `yaml:"shell"`
-		Env   map[string]string `yaml:"env"`
-		Run   string            `yaml:"run"`
-	}
-	var wf struct {
-		Permissions map[string]string `yaml:"permissions"`
-		Jobs        map[string]struct {
-			Defaults struct {
-				Run struct{ Shell string } `yaml:"run"`
-			} `yaml:"defaults"`
-			Steps []step `yaml:"steps"`
-		} `yaml:"jobs"`
-	}
-	require.NoError(t, yaml.Unmarshal(raw, &wf))
+	wf := readWorkflow(t, "train-keyless.yml")
 	assert.Equal(t, "write", wf.Permissions["id-token"], "a job gets an OIDC token only with id-token: write")
 	job := wf.Jobs["train"]
-	steps := map[string]step{}
+	steps := map[string]workflowStep{}
 	for _, s := range job.Steps {
 		steps[s.Name] = s
 	}
