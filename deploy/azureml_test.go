@@ -141,6 +141,6 @@ func TestAzureMLPipeline(t *testing.T) {
 	froms := regexp.MustCompile(`(?m)^FROM (\S+)`).FindAllStringSubmatch(string(dockerfile), -1)
 	require.Len(t, froms, 2)
 	assert.Equal(t, "${RUNCONTEXT_IMAGE}", froms[0][1])
-	assert.Regexp(t, `(?m)^ARG RUNCONTEXT_IMAGE=\S+:\d+\.\d+\.\d+$`, string(dockerfile))
+	assert.Regexp(t, `(?m)^ARG RUNCONTEXT_IMAGE=`+regexp.QuoteMeta(placeholderImage)+`:\d+\.\d+\.\d+$`, string(dockerfile), "the placeholder every recipe names")
 	assert.Regexp(t, `^mcr\.microsoft\.com/azureml/[a-z0-9.-]+:\d{8}\.v\d+$`, froms[1][1], "a dated tag")
 }

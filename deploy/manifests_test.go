@@ -40,6 +40,7 @@ type objects struct {
 	jobs         []*batchv1.Job
 	namespaces   []*corev1.Namespace
 	policies     []*networkingv1.NetworkPolicy
+	configMaps   []*corev1.ConfigMap
 	// others are the kinds no Kubernetes API type describes (custom
 	// resources), by kind.
 	others map[string][]map[string]any
@@ -67,6 +68,8 @@ func decodeStrict(t *testing.T, stream []byte) *objects {
 			objs.autoscalers = append(objs.autoscalers, strictly[autoscalingv2.HorizontalPodAutoscaler](t, doc))
 		case "networking.k8s.io/v1/NetworkPolicy":
 			objs.policies = append(objs.policies, strictly[networkingv1.NetworkPolicy](t, doc))
+		case "v1/ConfigMap":
+			objs.configMaps = append(objs.configMaps, strictly[corev1.ConfigMap](t, doc))
 		case "v1/Namespace":
 			objs.namespaces = append(objs.namespaces, strictly[corev1.Namespace](t, doc))
 		case "batch/v1/Job":
@@ -264,8 +267,10 @@ func TestKubernetesGateway(t *testing.T) {
 		prom := readers[0].Pull.Exporter.Prometheus
 		host, ok := envOf(c, "RUNCONTEXT_METRICS_HOST")
 		require.True(t, ok, "the metrics listen on 127.0.0.1 unless told")
-		require.NotNil(t, host.ValueFrom)
-		assert.Equal(t, "status.podIP", host.ValueFrom.FieldRef.FieldPath)
+		// Every IPv4 address: the pod's, which Prometheus scrapes, and
+		// loopback, where kubectl port-forward connects (the drain
+		// procedure reads the spool's size there).
+		assert.Equal(t, "0.0.0.0", host.Value)
 		metricsPort, ok := envOf(c, "RUNCONTEXT_METRICS_PORT")
 		require.True(t, ok)
 		assert.Contains(t, prom.Port, "RUNCONTEXT_METRICS_PORT")
@@ -294,9 +299,32 @@ func TestKubernetesGateway(t *testing.T) {
 		assert.True(t, https, "ingestion and Entra ID over HTTPS")
 	})
 
-	t.Run("runs the image's gateway.yaml", func(t *testing.T) {
-		assert.Equal(t, []string{"--config", "/etc/otelcol-runcontext/gateway.yaml"}, c.Args)
+	// config/gateway.yaml, from a ConfigMap whose name is a hash of its
+	// content: a change of configuration needs no new image and rolls
+	// the pods.
+	t.Run("runs config/gateway.yaml from a ConfigMap", func(t *testing.T) {
 		assert.Equal(t, placeholderImage+":0.1.0", c.Image, "the image is the registry's, never docker.io/library's")
+		require.Len(t, c.Args, 2)
+		assert.Equal(t, "--config", c.Args[0])
+		mount, ok := mountedAt(c, c.Args[1])
+		require.True(t, ok, "nothing mounted at %s", c.Args[1])
+		var configMap string
+		for _, v := range pod.Volumes {
+			if v.Name == mount.Name && v.ConfigMap != nil {
+				configMap = v.ConfigMap.Name
+			}
+		}
+		require.Len(t, objs.configMaps, 1)
+		cm := objs.configMaps[0]
+		assert.Equal(t, cm.Name, configMap, "%s comes from the ConfigMap", c.Args[1])
+		assert.Regexp(t, `^otelcol-runcontext-config-[a-z0-9]{10}$`, cm.Name, "a name that changes with the content")
+		gateway, err := os.ReadFile(filepath.Join("..", "config", "gateway.yaml"))
+		require.NoError(t, err)
+		assert.Equal(t, string(gateway), cm.Data[filepath.Base(c.Args[1])],
+			"deploy/kubernetes/gateway.yaml is config/gateway.yaml: run make generate")
+		chartCopy, err := os.ReadFile(filepath.Join(chartDir, "files", "gateway.yaml"))
+		require.NoError(t, err)
+		assert.Equal(t, string(gateway), string(chartCopy), "the chart's files/gateway.yaml is config/gateway.yaml: run make generate")
 	})
 
 	t.Run("ports", func(t *testing.T) {
@@ -615,6 +643,14 @@ func TestHelmValuesMatchTheGateway(t *testing.T) {
 	assert.Greater(t, grace, 2*duration(t, gw.Extensions.Delivery.ShutdownTimeout))
 	assert.Equal(t, float64(port(t, envDefault(gw.Extensions.Health.Endpoint))),
 		values["readinessProbe"].(map[string]any)["httpGet"].(map[string]any)["port"])
+
+	// The chart's autoscaler takes behavior as it is: up only, as the
+	// manifests', so that no spool is stranded.
+	var behavior autoscalingv2.HorizontalPodAutoscalerBehavior
+	redecode(t, values["autoscaling"].(map[string]any)["behavior"], &behavior)
+	require.NotNil(t, behavior.ScaleDown)
+	require.NotNil(t, behavior.ScaleDown.SelectPolicy)
+	assert.Equal(t, autoscalingv2.DisabledPolicySelect, *behavior.ScaleDown.SelectPolicy)
 }
 
 // The optional PodMonitor component, added to an overlay of the gateway as
@@ -661,7 +697,7 @@ func TestKubernetesMonitoringComponent(t *testing.T) {
 
 // withComponent renders an overlay of the gateway with one of the optional
 // components added, as a user's overlay does.
-func withComponent(t *testing.T, component string) []byte {
+func withComponent(t *testing.T, components ...string) []byte {
 	t.Helper()
 	overlay := t.TempDir()
 	rel := func(dir string) string {
@@ -671,8 +707,11 @@ func withComponent(t *testing.T, component string) []byte {
 		require.NoError(t, err)
 		return r
 	}
-	require.NoError(t, os.WriteFile(filepath.Join(overlay, "kustomization.yaml"), []byte(
-		"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - "+rel("kubernetes")+"\ncomponents:\n  - "+rel(component)+"\n"), 0o600))
+	kustomization := "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - " + rel("kubernetes") + "\ncomponents:\n"
+	for _, c := range components {
+		kustomization += "  - " + rel(c) + "\n"
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(overlay, "kustomization.yaml"), []byte(kustomization), 0o600))
 	return kustomize(t, overlay)
 }
 

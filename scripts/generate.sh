@@ -27,3 +27,9 @@ rm "$dist/go.mod"
 go mod tidy
 # The builder does not gofmt what it writes; the repository's Go is gofmt'ed.
 gofmt -w "$dist"
+
+# The gateway's configuration, for the recipes that ship it as a ConfigMap:
+# kustomize's configMapGenerator and Helm's .Files read only below their
+# own folder, so each holds a copy of config/gateway.yaml, the one source.
+cp config/gateway.yaml deploy/kubernetes/gateway.yaml
+cp config/gateway.yaml deploy/helm/otelcol-runcontext/files/gateway.yaml
