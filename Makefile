@@ -17,6 +17,7 @@ run: build
 build:
 	$(GO) build -o $(COLLECTOR) ./cmd/otelcol-runcontext
 	$(GO) build -o $(LAUNCHER) ./cmd/runcontext-launch
+	$(GO) build -o $(BIN)/runcontext-query ./cmd/runcontext-query
 
 test:
 	./scripts/test.sh

@@ -135,6 +135,7 @@ require (
 	github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatautil v0.161.0 // indirect
 	github.com/open-telemetry/opentelemetry-collector-contrib/pkg/sampling v0.161.0 // indirect
 	github.com/open-telemetry/opentelemetry-collector-contrib/pkg/status v0.161.0 // indirect
+	github.com/otelcol-runcontext/otelcol-runcontext/internal/kql v0.0.0 // indirect
 	github.com/otelcol-runcontext/otelcol-runcontext/internal/trackprotocol v0.0.0 // indirect
 	github.com/pierrec/lz4/v4 v4.1.29 // indirect
 	github.com/pkg/browser v0.0.0-20240102092130-5ac0b6a4141c // indirect
@@ -261,3 +262,5 @@ replace github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsde
 replace github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor v0.0.0 => ./processor/runcontextprocessor
 
 replace github.com/otelcol-runcontext/otelcol-runcontext/internal/trackprotocol => ./internal/trackprotocol
+
+replace github.com/otelcol-runcontext/otelcol-runcontext/internal/kql => ./internal/kql

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/net/netutil"
 
 	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension/ingestion"
+	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension/query"
 	"github.com/otelcol-runcontext/otelcol-runcontext/internal/trackprotocol"
 )
 
@@ -53,13 +54,26 @@ func (e *ingestionExtension) Start(_ context.Context, _ component.Host) error {
 		return err
 	}
 	e.store = store
-	routes := ingestion.NewHandler(ingestion.Options{
+	track := ingestion.NewHandler(ingestion.Options{
 		InstrumentationKey: e.cfg.InstrumentationKey,
 		Store:              store,
 		OnResponse:         e.logResponse,
 	}).Routes()
+	api := &query.API{Store: query.Open(e.cfg.Directory)}
 	e.server = &http.Server{
-		Handler:           e.noteRequests(routes),
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if query.IsQueryPath(r.URL.Path) {
+				// The stored telemetry is this machine's user's: only
+				// loopback clients may read it.
+				if !loopbackClient(r) {
+					http.Error(w, "the query API answers loopback clients only", http.StatusForbidden)
+					return
+				}
+				api.ServeHTTP(w, r)
+				return
+			}
+			e.noteRequests(track).ServeHTTP(w, r)
+		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		// A slow sender cannot hold a connection: a 64 MiB body arrives
 		// well within this on loopback.
@@ -81,6 +95,7 @@ func (e *ingestionExtension) Start(_ context.Context, _ component.Host) error {
 	}()
 	e.logger.Info("Local Application Insights ingestion endpoint listening",
 		zap.String("endpoint", "http://"+ln.Addr().String()+"/v2.1/track"),
+		zap.String("query_api", "http://"+ln.Addr().String()+"/v1/apps/local/query"),
 		zap.String("envelopes_file", store.Path()))
 	return nil
 }
@@ -99,6 +114,15 @@ func (e *ingestionExtension) logResponse(status int, resp trackprotocol.Response
 		zap.Int("items_accepted", resp.ItemsAccepted),
 		zap.Int("first_status", first.StatusCode),
 		zap.String("first_message", first.Message))
+}
+
+func loopbackClient(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // maxConnections bounds the connections served at once: the exporters of

@@ -31,6 +31,7 @@ require (
 	github.com/mitchellh/reflectwalk v1.0.2 // indirect
 	github.com/modern-go/concurrent v0.0.0-20180306012644-bacd9c7ef1dd // indirect
 	github.com/modern-go/reflect2 v1.0.3-0.20250322232337-35a7c28c31ee // indirect
+	github.com/otelcol-runcontext/otelcol-runcontext/internal/kql v0.0.0
 	github.com/otelcol-runcontext/otelcol-runcontext/internal/trackprotocol v0.0.0
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
 	go.opentelemetry.io/collector/featuregate v1.67.0 // indirect
@@ -48,3 +49,5 @@ require (
 )
 
 replace github.com/otelcol-runcontext/otelcol-runcontext/internal/trackprotocol => ../../internal/trackprotocol
+
+replace github.com/otelcol-runcontext/otelcol-runcontext/internal/kql => ../../internal/kql

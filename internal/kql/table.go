@@ -103,3 +103,12 @@ type constant struct{ v Value }
 
 func (c constant) Type() Type      { return c.v.T }
 func (c constant) Value(int) Value { return c.v }
+
+// Subset is the rows of t at the given indexes, in that order.
+func Subset(t Table, rows []int) Table {
+	out := &MemTable{Names: t.Columns(), N: len(rows)}
+	for i := range out.Names {
+		out.Cols = append(out.Cols, selectRows(t.Column(i), rows))
+	}
+	return out
+}

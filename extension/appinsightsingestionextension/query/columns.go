@@ -1,0 +1,264 @@
+// Copyright otelcol-runcontext authors
+// SPDX-License-Identifier: Apache-2.0
+
+package query
+
+import (
+	"sort"
+	"sync"
+
+	"github.com/otelcol-runcontext/otelcol-runcontext/internal/kql"
+)
+
+// The stored columns. Every column implements kql.Column; reading a row
+// allocates nothing for strings, numbers and properties.
+
+// maxDictionary bounds a string column's dictionary: a column with more
+// distinct values (messages, ids) stops looking its values up and keeps
+// each row's text as it comes.
+const maxDictionary = 1 << 16
+
+// stringColumn is dictionary-encoded text: ids index dict, 0 is absent.
+type stringColumn struct {
+	ids   []uint32
+	dict  []string
+	index map[string]uint32 // nil once the dictionary is full
+	// dynamic: a property of a bag, whose absence is a dynamic null
+	// and whose value is a dynamic string.
+	dynamic bool
+	once    sync.Once
+	values  []kql.Value // dict as values, made on the first read
+}
+
+func newStringColumn(dynamic bool) *stringColumn {
+	return &stringColumn{dict: []string{""}, index: map[string]uint32{}, dynamic: dynamic}
+}
+
+func (c *stringColumn) add(s string) {
+	if s == "" && !c.dynamic {
+		c.ids = append(c.ids, 0)
+		return
+	}
+	if c.index != nil {
+		if id, ok := c.index[s]; ok {
+			c.ids = append(c.ids, id)
+			return
+		}
+		if len(c.dict) < maxDictionary {
+			id := uint32(len(c.dict))
+			c.index[s] = id
+			c.dict = append(c.dict, s)
+			c.ids = append(c.ids, id)
+			return
+		}
+		c.index = nil
+	}
+	c.ids = append(c.ids, uint32(len(c.dict)))
+	c.dict = append(c.dict, s)
+}
+
+func (c *stringColumn) addAbsent() { c.ids = append(c.ids, 0) }
+
+func (c *stringColumn) padTo(n int) {
+	for len(c.ids) < n {
+		c.ids = append(c.ids, 0)
+	}
+}
+
+func (c *stringColumn) Type() kql.Type {
+	if c.dynamic {
+		return kql.TypeDynamic
+	}
+	return kql.TypeString
+}
+
+func (c *stringColumn) Value(row int) kql.Value {
+	id := c.ids[row]
+	if c.index != nil || len(c.dict) <= maxDictionary {
+		c.once.Do(c.makeValues)
+		if int(id) < len(c.values) {
+			return c.values[id]
+		}
+	}
+	if c.dynamic {
+		if id == 0 {
+			return kql.Null(kql.TypeDynamic)
+		}
+		return kql.Dynamic(c.dict[id])
+	}
+	return kql.String(c.dict[id])
+}
+
+func (c *stringColumn) makeValues() {
+	// Made once, for the dictionary as it is now; rows added later with
+	// new ids fall back to building their value.
+	n := min(len(c.dict), maxDictionary+1)
+	c.values = make([]kql.Value, n)
+	for i := 0; i < n; i++ {
+		switch {
+		case !c.dynamic:
+			c.values[i] = kql.String(c.dict[i])
+		case i == 0:
+			c.values[i] = kql.Null(kql.TypeDynamic)
+		default:
+			c.values[i] = kql.Dynamic(c.dict[i])
+		}
+	}
+}
+
+// numberColumn holds int64 (long, int, bool, datetime) or float64 (real)
+// values with a null mask.
+type numberColumn struct {
+	typ    kql.Type
+	ints   []int64
+	floats []float64
+	nulls  []bool
+	// dynamic: a customMeasurements value, read as a dynamic number.
+	dynamic bool
+}
+
+func (c *numberColumn) addInt(v int64, ok bool) {
+	c.ints = append(c.ints, v)
+	c.nulls = append(c.nulls, !ok)
+}
+
+func (c *numberColumn) addReal(v float64, ok bool) {
+	c.floats = append(c.floats, v)
+	c.nulls = append(c.nulls, !ok)
+}
+
+func (c *numberColumn) padTo(n int) {
+	for len(c.nulls) < n {
+		c.addReal(0, false)
+	}
+}
+
+func (c *numberColumn) Type() kql.Type {
+	if c.dynamic {
+		return kql.TypeDynamic
+	}
+	return c.typ
+}
+
+func (c *numberColumn) Value(row int) kql.Value {
+	if c.nulls[row] {
+		return kql.Null(c.Type())
+	}
+	switch {
+	case c.dynamic:
+		return kql.Dynamic(c.floats[row])
+	case c.typ == kql.TypeReal:
+		return kql.Real(c.floats[row])
+	}
+	return kql.Value{T: c.typ, I: c.ints[row]}
+}
+
+// bagColumn is customDimensions (or customMeasurements): one column per
+// property, so that customDimensions.Level reads one column.
+type bagColumn struct {
+	strings map[string]*stringColumn // customDimensions
+	numbers map[string]*numberColumn // customMeasurements
+	keys    []string                 // sorted
+	n       int
+}
+
+func newBagColumn() *bagColumn {
+	return &bagColumn{strings: map[string]*stringColumn{}, numbers: map[string]*numberColumn{}}
+}
+
+func (c *bagColumn) addStrings(p map[string]string) {
+	for k, v := range p {
+		col, ok := c.strings[k]
+		if !ok {
+			col = newStringColumn(true)
+			col.padTo(c.n)
+			c.strings[k] = col
+			c.keys = insertSorted(c.keys, k)
+		}
+		col.add(v)
+	}
+	c.n++
+	for _, col := range c.strings {
+		col.padTo(c.n)
+	}
+}
+
+func (c *bagColumn) addNumbers(m map[string]float64) {
+	for k, v := range m {
+		col, ok := c.numbers[k]
+		if !ok {
+			col = &numberColumn{typ: kql.TypeReal, dynamic: true}
+			col.padTo(c.n)
+			c.numbers[k] = col
+			c.keys = insertSorted(c.keys, k)
+		}
+		col.addReal(v, true)
+	}
+	c.n++
+	for _, col := range c.numbers {
+		col.padTo(c.n)
+	}
+}
+
+func insertSorted(keys []string, k string) []string {
+	i := sort.SearchStrings(keys, k)
+	keys = append(keys, "")
+	copy(keys[i+1:], keys[i:])
+	keys[i] = k
+	return keys
+}
+
+func (c *bagColumn) Type() kql.Type { return kql.TypeDynamic }
+
+func (c *bagColumn) Value(row int) kql.Value {
+	bag := map[string]any{}
+	for _, k := range c.keys {
+		if col, ok := c.strings[k]; ok {
+			if id := col.ids[row]; id != 0 {
+				bag[k] = col.dict[id]
+			}
+			continue
+		}
+		if col := c.numbers[k]; !col.nulls[row] {
+			bag[k] = col.floats[row]
+		}
+	}
+	return kql.Dynamic(bag)
+}
+
+// Property is one property's column: customDimensions.Level.
+func (c *bagColumn) Property(name string) kql.Column {
+	if col, ok := c.strings[name]; ok {
+		return col
+	}
+	if col, ok := c.numbers[name]; ok {
+		return col
+	}
+	return absent{}
+}
+
+// absent is a property no row has.
+type absent struct{}
+
+func (absent) Type() kql.Type      { return kql.TypeDynamic }
+func (absent) Value(int) kql.Value { return kql.Null(kql.TypeDynamic) }
+
+// jsonColumn is a dynamic value kept as its JSON text.
+type jsonColumn struct{ text *stringColumn }
+
+func (c *jsonColumn) Type() kql.Type { return kql.TypeDynamic }
+func (c *jsonColumn) Value(row int) kql.Value {
+	id := c.text.ids[row]
+	if id == 0 {
+		return kql.Null(kql.TypeDynamic)
+	}
+	return kql.Dynamic(kql.ParseJSON(c.text.dict[id]))
+}
+
+// itemIDColumn computes each row's itemId from where its line is.
+type itemIDColumn struct{ s *segment }
+
+func (c *itemIDColumn) Type() kql.Type { return kql.TypeString }
+func (c *itemIDColumn) Value(row int) kql.Value {
+	return kql.String(itemID(c.s.schema.name, c.s.offsets[row], int(c.s.points[row])))
+}
