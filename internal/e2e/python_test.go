@@ -45,9 +45,9 @@ func readmePython(t *testing.T) string {
 
 // runPython runs code with python against the collector's OTLP/HTTP
 // receiver, with the training run's context, and waits for it to exit.
-func runPython(t *testing.T, python string, c *collector, code string) {
+func runPython(t *testing.T, python string, c *collector, code string, flags ...string) {
 	t.Helper()
-	cmd := exec.Command(python, "-c", code)
+	cmd := exec.Command(python, append(flags, "-c", code)...)
 	cmd.Env = append(withoutOTel(os.Environ()),
 		"OTEL_EXPORTER_OTLP_ENDPOINT=http://"+c.httpAddr,
 		"OTEL_SERVICE_NAME=pipelinestep",
@@ -62,7 +62,8 @@ func runPython(t *testing.T, python string, c *collector, code string) {
 // its type, and the run context on each.
 func TestReadmePythonSnippetRunsVerbatim(t *testing.T) {
 	c, envelopesPath := localCollector(t)
-	runPython(t, pythonEnv(t, "current"), c, readmePython(t))
+	// What the README tells users to write calls no deprecated API.
+	runPython(t, pythonEnv(t, "current"), c, readmePython(t), "-W", "error::DeprecationWarning")
 	c.stop(t)
 
 	envs := logEnvelopes(readEnvelopes(t, envelopesPath))
@@ -72,6 +73,9 @@ func TestReadmePythonSnippetRunsVerbatim(t *testing.T) {
 		for dim, want := range trainingRun.dimensions() {
 			assert.Equal(t, want, e.Data.BaseData.Properties[dim], "%s on %q", dim, text(e))
 		}
+		// log_code_attributes: each call's file and line.
+		assert.Equal(t, "<string>", e.Data.BaseData.Properties["code.file.path"], "code location on %q", text(e))
+		assert.NotEmpty(t, e.Data.BaseData.Properties["code.line.number"], "code location on %q", text(e))
 	}
 	assert.Equal(t, map[string]string{
 		"loading training data":          messageEnvelope + " INFO",

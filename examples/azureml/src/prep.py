@@ -10,7 +10,8 @@ import pathlib
 
 from opentelemetry._logs import set_logger_provider
 from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
-from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
+from opentelemetry.instrumentation.logging.handler import LoggingHandler
+from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 
 provider = LoggerProvider()  # resource from OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES
@@ -20,7 +21,9 @@ set_logger_provider(provider)
 # added after it: given to basicConfig, the LoggingHandler would get its
 # formatter too, and send "INFO:prep:..." as each message.
 logging.basicConfig(level=logging.INFO)
-logging.getLogger().addHandler(LoggingHandler(logger_provider=provider))
+# opentelemetry-instrumentation-logging's handler (the SDK's is deprecated
+# since 1.40), with each call's file and line (fileName, lineNumber).
+logging.getLogger().addHandler(LoggingHandler(logger_provider=provider, log_code_attributes=True))
 log = logging.getLogger("prep")
 
 
