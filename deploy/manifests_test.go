@@ -496,6 +496,9 @@ func readYAML(t *testing.T, path string) map[string]any {
 func TestOperatorSidecarForJobs(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join("operator", "sidecar.yaml"))
 	require.NoError(t, err)
+	// Removed in Operator 0.140: native sidecars are automatic on
+	// Kubernetes 1.29 and later, and an Operator refuses the gate.
+	assert.NotContains(t, string(raw), "sidecarcontainers.native")
 	objs := decodeStrict(t, raw)
 	require.Len(t, objs.jobs, 1)
 	require.Len(t, objs.others["OpenTelemetryCollector"], 1)
