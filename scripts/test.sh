@@ -26,6 +26,10 @@ command -v jq >/dev/null || debian_install jq
 # committed pins (kept when the pins have not changed).
 ./scripts/python-env.sh
 
+# The Node packages of the KQL conformance check and the query page's
+# browser test, from the committed lock (kept when it has not changed).
+./scripts/node-env.sh
+
 # Compile the distribution first: the e2e tests build it from this checkout,
 # and a cold build inside a test would eat into go test's timeout.
 make --no-print-directory build

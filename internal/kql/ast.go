@@ -237,6 +237,12 @@ type (
 		Pos       int
 	}
 	Star struct{ Pos int }
+	// NamedArg is name = expr as a call's argument.
+	NamedArg struct {
+		Name string
+		X    Expr
+		Pos  int
+	}
 )
 
 func (e *Literal) pos() int   { return e.Pos }
@@ -249,3 +255,4 @@ func (e *Unary) pos() int     { return e.Pos }
 func (e *InExpr) pos() int    { return e.Pos }
 func (e *Between) pos() int   { return e.Pos }
 func (e *Star) pos() int      { return e.Pos }
+func (e *NamedArg) pos() int  { return e.Pos }

@@ -367,19 +367,43 @@ func (x *execution) summarize(f *frame, o *SummarizeOp) *frame {
 		x.byNames[name] = true
 	}
 	var aggs []aggregation
+	// An item that computes over aggregations (sum(x) > 0) aggregates
+	// into hidden columns, then computes over the groups.
+	type computed struct {
+		item   NamedExpr
+		hidden []string
+	}
+	var after []computed
+	hidden := 0
 	for _, item := range o.Aggs {
-		call, ok := item.Expr.(*Call)
-		if !ok {
+		if call, ok := item.Expr.(*Call); ok {
+			if _, isAgg := aggregates[call.Name]; isAgg {
+				aggs = append(aggs, aggregates[call.Name](s, call, item.Name))
+				continue
+			}
+		}
+		var names []string
+		expr := rewriteCalls(item.Expr, func(c *Call) Expr {
+			fn, ok := aggregates[c.Name]
+			if !ok {
+				return nil
+			}
+			hidden++
+			name := fmt.Sprintf("\x00agg%d", hidden)
+			names = append(names, name)
+			aggs = append(aggs, fn(s, c, name))
+			return &Ident{Name: name, Pos: c.Pos}
+		})
+		if len(names) == 0 {
+			if call, ok := item.Expr.(*Call); ok {
+				if _, scalarFn := functions[call.Name]; scalarFn {
+					x.fail(call.Pos, "summarize: %s() is not an aggregation", call.Name)
+				}
+				x.fail(call.Pos, "unknown or unsupported aggregation %s()", call.Name)
+			}
 			x.fail(item.Expr.pos(), "summarize: expected an aggregation such as count() or avg(x)")
 		}
-		fn, ok := aggregates[call.Name]
-		if !ok {
-			if _, scalarFn := functions[call.Name]; scalarFn {
-				x.fail(call.Pos, "summarize: %s() is not an aggregation", call.Name)
-			}
-			x.fail(call.Pos, "unknown or unsupported aggregation %s()", call.Name)
-		}
-		aggs = append(aggs, fn(s, call, item.Name))
+		after = append(after, computed{item: NamedExpr{Name: item.Name, Expr: expr}, hidden: names})
 	}
 	x.byNames = nil
 
@@ -459,7 +483,52 @@ func (x *execution) summarize(f *frame, o *SummarizeOp) *frame {
 			out.cols = append(out.cols, results[j])
 		}
 	}
+	if len(after) > 0 {
+		var items []NamedExpr
+		for _, n := range out.names {
+			if !strings.HasPrefix(n, "\x00") {
+				items = append(items, NamedExpr{Expr: &Ident{Name: n}})
+			}
+		}
+		for _, c := range after {
+			items = append(items, c.item)
+		}
+		out = x.project(out, items, o.Pos)
+	}
 	return out
+}
+
+// rewriteCalls replaces each call f returns an expression for.
+func rewriteCalls(e Expr, f func(*Call) Expr) Expr {
+	switch x := e.(type) {
+	case *Call:
+		if r := f(x); r != nil {
+			return r
+		}
+		c := *x
+		c.Args = make([]Expr, len(x.Args))
+		for i, a := range x.Args {
+			c.Args[i] = rewriteCalls(a, f)
+		}
+		return &c
+	case *Binary:
+		return &Binary{Op: x.Op, L: rewriteCalls(x.L, f), R: rewriteCalls(x.R, f), Pos: x.Pos}
+	case *Unary:
+		return &Unary{Op: x.Op, X: rewriteCalls(x.X, f), Pos: x.Pos}
+	case *Member:
+		return &Member{X: rewriteCalls(x.X, f), Name: x.Name, Pos: x.Pos}
+	case *IndexExpr:
+		return &IndexExpr{X: rewriteCalls(x.X, f), Key: rewriteCalls(x.Key, f), Pos: x.Pos}
+	case *NamedArg:
+		return &NamedArg{Name: x.Name, X: rewriteCalls(x.X, f), Pos: x.Pos}
+	case *Between:
+		return &Between{X: rewriteCalls(x.X, f), Lo: rewriteCalls(x.Lo, f), Hi: rewriteCalls(x.Hi, f), Not: x.Not, Pos: x.Pos}
+	case *InExpr:
+		in := *x
+		in.X = rewriteCalls(x.X, f)
+		return &in
+	}
+	return e
 }
 
 // sort orders the frame by the keys; limit >= 0 keeps that many rows.
@@ -520,13 +589,19 @@ func (x *execution) union(first *frame, o *UnionOp) *frame {
 		frames = append(frames, first)
 		sources = append(sources, "union_arg0")
 	}
-	for i, p := range o.Tables {
+	for _, p := range o.Tables {
+		if ref, ok := p.Source.(*TableRef); ok && ref.Name == "*" {
+			for _, name := range x.catalog.Tables() {
+				frames = append(frames, x.table(name, ref.Pos))
+				sources = append(sources, name)
+			}
+			continue
+		}
 		frames = append(frames, x.pipeline(p))
 		name := fmt.Sprintf("union_arg%d", len(sources))
 		if ref, ok := p.Source.(*TableRef); ok && len(p.Ops) == 0 {
 			name = ref.Name
 		}
-		_ = i
 		sources = append(sources, name)
 	}
 	var names []string

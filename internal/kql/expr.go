@@ -106,6 +106,10 @@ func (s *scope) compile(e Expr) scalar {
 		return s.call(x)
 	case *Star:
 		s.fail(x.Pos, "'*' is only an argument of an aggregation (arg_max(x, *))")
+	case *NamedArg:
+		c := s.compile(x.X)
+		c.name = x.Name
+		return c
 	}
 	s.fail(e.pos(), "unsupported expression")
 	return scalar{}

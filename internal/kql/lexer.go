@@ -103,6 +103,14 @@ func lex(query string) ([]token, error) {
 				continue
 			}
 			toks = append(toks, token{kind: tokNumber, text: query[start:i], pos: start, end: i})
+		case c == '$' && i+1 < len(query) && isIdentStart(query[i+1]):
+			// $table (search and union withsource), $left and $right (join).
+			start := i
+			i++
+			for i < len(query) && isIdentChar(query[i]) {
+				i++
+			}
+			toks = append(toks, token{kind: tokIdent, text: query[start:i], pos: start, end: i})
 		case isIdentStart(c):
 			start := i
 			for i < len(query) && isIdentChar(query[i]) {

@@ -4,6 +4,7 @@
 package kql
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 )
@@ -377,7 +378,11 @@ func (p *parser) parseUnion(pos int) *UnionOp {
 		}
 	}
 	for {
-		if p.isPunct("(") {
+		if p.isPunct("*") {
+			// union *: every table.
+			star := p.next()
+			op.Tables = append(op.Tables, &Pipeline{Source: &TableRef{Name: "*", Pos: star.pos}, Pos: star.pos})
+		} else if p.isPunct("(") {
 			p.next()
 			op.Tables = append(op.Tables, p.parsePipeline())
 			p.expectPunct(")", "union")
@@ -419,7 +424,7 @@ func (p *parser) parseJoin(pos int) *JoinOp {
 	p.expectWord("on", "join")
 	for {
 		kpos := p.peek().pos
-		if p.isPunct("$") {
+		if p.isWord("$left") || p.isWord("$right") {
 			l := p.parseSide("left")
 			p.expectPunct("==", "join on")
 			r := p.parseSide("right")
@@ -436,10 +441,9 @@ func (p *parser) parseJoin(pos int) *JoinOp {
 }
 
 func (p *parser) parseSide(want string) string {
-	p.expectPunct("$", "join on")
 	side := p.ident("join on")
-	if side.text != want {
-		p.fail(side.pos, "join on: expected $%s, found $%s", want, side.text)
+	if side.text != "$"+want {
+		p.fail(side.pos, "join on: expected $%s, found %s", want, side.text)
 	}
 	p.expectPunct(".", "join on")
 	return p.ident("join on").text
@@ -753,7 +757,14 @@ func (p *parser) parsePrimary() Expr {
 			p.next()
 			call := &Call{Name: t.text, Pos: t.pos}
 			for !p.isPunct(")") {
-				call.Args = append(call.Args, p.parseExpr())
+				if p.peek().kind == tokIdent && p.peekAt(1).text == "=" {
+					// arg_max(timestamp, run = tostring(...)): a named argument.
+					name := p.next()
+					p.next()
+					call.Args = append(call.Args, &NamedArg{Name: name.text, X: p.parseExpr(), Pos: name.pos})
+				} else {
+					call.Args = append(call.Args, p.parseExpr())
+				}
 				if !p.isPunct(",") {
 					break
 				}
@@ -792,8 +803,8 @@ func (p *parser) literal(t token) Value {
 		}
 		return Value{T: TypeTimespan, I: ticks}
 	case "dynamic":
-		d := ParseJSON(text)
-		if s, ok := d.(string); ok && s == text && text != `""` {
+		d, ok := parseDynamicLiteral(text)
+		if !ok {
 			p.fail(t.pos, "dynamic(%s): not a JSON value", text)
 		}
 		return Dynamic(d)
@@ -830,4 +841,45 @@ func (p *parser) literal(t token) Value {
 	}
 	p.fail(t.pos, "%s(%s): not a literal of that type", t.lit, text)
 	return Value{}
+}
+
+// parseDynamicLiteral reads dynamic(...)'s text: JSON, where Kusto also
+// takes single-quoted strings.
+func parseDynamicLiteral(text string) (any, bool) {
+	var b strings.Builder
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		switch c {
+		case '"':
+			j := i + 1
+			for j < len(text) && text[j] != '"' {
+				if text[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if j >= len(text) {
+				return nil, false
+			}
+			b.WriteString(text[i : j+1])
+			i = j
+		case '\'':
+			s, n, err := readString(text, i, false)
+			if err != nil {
+				return nil, false
+			}
+			q, _ := json.Marshal(s)
+			b.Write(q)
+			i = n - 1
+		default:
+			b.WriteByte(c)
+		}
+	}
+	dec := json.NewDecoder(strings.NewReader(b.String()))
+	dec.UseNumber()
+	var d any
+	if err := dec.Decode(&d); err != nil || dec.More() {
+		return nil, false
+	}
+	return normalizeJSON(d), true
 }

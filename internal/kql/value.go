@@ -81,7 +81,12 @@ const (
 )
 
 // Constructors.
-func Null(t Type) Value { return Value{T: t, Null: true} }
+func Null(t Type) Value {
+	if t == TypeString {
+		return Value{T: TypeString} // Kusto has no null string: it is ""
+	}
+	return Value{T: t, Null: true}
+}
 func Bool(b bool) Value {
 	v := Value{T: TypeBool}
 	if b {
