@@ -16,6 +16,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension/query/storegen"
 )
 
 var update = flag.Bool("update", false, "rewrite the conformance corpus's expected results from what the engine answers")
@@ -163,4 +165,13 @@ func TestInvalidQueriesAreRefusedAsKustoLanguageRefusesThem(t *testing.T) {
 		}
 	}
 	assert.Greater(t, refused, len(queries)/2, "the list is of invalid queries")
+}
+
+// The fixture store is storegen's, byte for byte: it can be made again.
+func TestFixtureStoreIsStoregens(t *testing.T) {
+	var b bytes.Buffer
+	require.NoError(t, storegen.Write(&b, storegen.Options{Now: fixtureNow, Days: 10, Runs: 8, Traces: 200, Seed: 1}))
+	committed, err := os.ReadFile(filepath.Join("testdata", "store", EnvelopesFile))
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(committed, b.Bytes()), "testdata/store differs from storegen's: go run ./query/storegen/cmd -out query/testdata/store -traces 200 -runs 8 -days 10 -now 2026-12-01T12:00:00Z")
 }
