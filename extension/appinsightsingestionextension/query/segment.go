@@ -4,6 +4,8 @@
 package query
 
 import (
+	"sort"
+
 	"github.com/otelcol-runcontext/otelcol-runcontext/internal/kql"
 )
 
@@ -73,20 +75,77 @@ func (s *segment) add(e *envelope, offset int64) {
 	}
 }
 
-// table is the segment's first n rows as a kql.Table: rows appended
-// while a query runs are not in its snapshot.
-type segmentTable struct {
-	s *segment
-	n int
+// storeTable is a table over its parts, sealed extents then the rows in
+// memory, as of one query: rows appended while it runs are not in it.
+type storeTable struct {
+	schema *tableSchema
+	parts  []extentColumns
+	n      int
 }
 
-func (t segmentTable) Columns() []string {
-	names := make([]string, len(t.s.schema.fields))
-	for i, f := range t.s.schema.fields {
+func newStoreTable(schema *tableSchema, parts []extentColumns) *storeTable {
+	t := &storeTable{schema: schema, parts: parts}
+	for _, p := range parts {
+		t.n += p.rows
+	}
+	return t
+}
+
+func (t *storeTable) Columns() []string {
+	names := make([]string, len(t.schema.fields))
+	for i, f := range t.schema.fields {
 		names[i] = f.name
 	}
 	return names
 }
 
-func (t segmentTable) Column(i int) kql.Column { return t.s.cols[i] }
-func (t segmentTable) Len() int                { return t.n }
+func (t *storeTable) Len() int { return t.n }
+
+func (t *storeTable) Column(i int) kql.Column {
+	if len(t.parts) == 1 {
+		return t.parts[0].cols[i]
+	}
+	c := &partsColumn{typ: t.schema.fields[i].typ}
+	start := 0
+	for _, p := range t.parts {
+		c.cols = append(c.cols, p.cols[i])
+		c.starts = append(c.starts, start)
+		start += p.rows
+	}
+	c.starts = append(c.starts, start)
+	if t.schema.fields[i].kind == kindBag || t.schema.fields[i].kind == kindMeasures {
+		return &partsBag{c}
+	}
+	return c
+}
+
+// partsColumn is a column over the parts of a table, one after another.
+// It remembers the part of the last row read: a scan reads in order.
+type partsColumn struct {
+	typ    kql.Type
+	cols   []kql.Column
+	starts []int // len(cols)+1
+	last   int
+}
+
+func (c *partsColumn) Type() kql.Type { return c.typ }
+
+func (c *partsColumn) Value(row int) kql.Value {
+	p := c.last
+	if row < c.starts[p] || row >= c.starts[p+1] {
+		p = sort.Search(len(c.cols), func(i int) bool { return c.starts[i+1] > row })
+		c.last = p
+	}
+	return c.cols[p].Value(row - c.starts[p])
+}
+
+// partsBag keeps property access direct over the parts.
+type partsBag struct{ *partsColumn }
+
+func (c *partsBag) Property(name string) kql.Column {
+	out := &partsColumn{typ: kql.TypeDynamic, starts: c.starts}
+	for _, col := range c.cols {
+		out.cols = append(out.cols, col.(kql.PropertyColumn).Property(name))
+	}
+	return out
+}
