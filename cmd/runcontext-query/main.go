@@ -10,15 +10,14 @@
 package main
 
 import (
+	"bufio"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 	"unicode/utf8"
 
@@ -37,6 +36,9 @@ usage.
 flags:
 `
 
+// version is set by the release build (scripts/build-static.sh).
+var version = "dev"
+
 func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -48,8 +50,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	file := fs.String("f", "", "read the query from this file (- for standard input)")
 	timespan := fs.String("timespan", "", "limit every table to this ISO 8601 span, as the API's timespan (PT1H, P7D, start/end)")
 	schema := fs.Bool("schema", false, "print each table's columns and types, and exit")
+	showVersion := fs.Bool("version", false, "print the version, and exit")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, "runcontext-query version "+version)
+		return 0
 	}
 	if *schema {
 		printSchema(stdout)
@@ -77,23 +84,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "runcontext-query: --timespan:", err)
 		return 2
 	}
-	res, err := query.Open(*data).Query(text, now, span)
+	err = query.Open(*data).Query(text, now, span, func(res *kql.Result) error {
+		switch *output {
+		case "json":
+			return query.WriteAnswer(stdout, res, false)
+		case "csv":
+			return writeCSV(stdout, res)
+		}
+		return writeTable(stdout, res)
+	})
 	if err != nil {
 		printError(stderr, text, err)
-		return 1
-	}
-	switch *output {
-	case "json":
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		err = enc.Encode(query.Answer(res))
-	case "csv":
-		err = writeCSV(stdout, res)
-	default:
-		err = writeTable(stdout, res)
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, "runcontext-query:", err)
 		return 1
 	}
 	return 0
@@ -146,27 +147,68 @@ func cell(v kql.Value) string {
 	return strings.NewReplacer("\n", `\n`, "\t", `\t`, "\r", `\r`).Replace(s)
 }
 
+// tableSample is how many rows a table's column widths are measured on;
+// rows past it are written as they come, so that a long result streams.
+const tableSample = 1000
+
 func writeTable(w io.Writer, res *kql.Result) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	var header, rule []string
-	for _, c := range res.Columns {
-		header = append(header, c.Name)
-		rule = append(rule, strings.Repeat("-", utf8.RuneCountInString(c.Name)))
+	bw := bufio.NewWriter(w)
+	widths := make([]int, len(res.Columns))
+	for i, c := range res.Columns {
+		widths[i] = utf8.RuneCountInString(c.Name)
 	}
-	fmt.Fprintln(tw, strings.Join(header, "\t"))
-	fmt.Fprintln(tw, strings.Join(rule, "\t"))
-	for _, row := range res.Rows {
+	var sample [][]string
+	writeRow := func(cells []string) {
+		for i, c := range cells {
+			bw.WriteString(c)
+			if i < len(cells)-1 {
+				bw.WriteString(strings.Repeat(" ", max(widths[i]-utf8.RuneCountInString(c), 0)+2))
+			}
+		}
+		bw.WriteByte('\n')
+	}
+	flushSample := func() {
+		header := make([]string, len(res.Columns))
+		rule := make([]string, len(res.Columns))
+		for i, c := range res.Columns {
+			header[i] = c.Name
+			rule[i] = strings.Repeat("-", utf8.RuneCountInString(c.Name))
+		}
+		writeRow(header)
+		writeRow(rule)
+		for _, cells := range sample {
+			writeRow(cells)
+		}
+		sample = nil
+	}
+	n := 0
+	err := res.Each(func(row []kql.Value) error {
 		cells := make([]string, len(row))
 		for i, v := range row {
 			cells[i] = cell(v)
 		}
-		fmt.Fprintln(tw, strings.Join(cells, "\t"))
-	}
-	if err := tw.Flush(); err != nil {
+		n++
+		if n <= tableSample {
+			for i, c := range cells {
+				widths[i] = max(widths[i], utf8.RuneCountInString(c))
+			}
+			sample = append(sample, cells)
+			if n == tableSample {
+				flushSample()
+			}
+			return nil
+		}
+		writeRow(cells)
+		return nil
+	})
+	if err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "(%d rows)\n", len(res.Rows))
-	return err
+	if n < tableSample {
+		flushSample()
+	}
+	fmt.Fprintf(bw, "(%d rows)\n", n)
+	return bw.Flush()
 }
 
 func writeCSV(w io.Writer, res *kql.Result) error {
@@ -178,14 +220,15 @@ func writeCSV(w io.Writer, res *kql.Result) error {
 	if err := cw.Write(header); err != nil {
 		return err
 	}
-	for _, row := range res.Rows {
-		cells := make([]string, len(row))
+	cells := make([]string, len(header))
+	err := res.Each(func(row []kql.Value) error {
 		for i, v := range row {
 			cells[i] = v.Text()
 		}
-		if err := cw.Write(cells); err != nil {
-			return err
-		}
+		return cw.Write(cells)
+	})
+	if err != nil {
+		return err
 	}
 	cw.Flush()
 	return cw.Error()

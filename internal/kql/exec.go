@@ -12,13 +12,53 @@ import (
 	"time"
 )
 
-// Result is a query's table, as the query API returns it.
+// Result is a query's table, as the query API returns it. Its rows are
+// computed as they are read, one at a time: a result of many rows is
+// never held whole.
 type Result struct {
 	Columns []ColumnSchema
-	Rows    [][]Value
 	// Render is the chart that `render` asked for (timechart, barchart,
 	// ...), empty without one: a hint for whoever shows the result.
 	Render string
+	cols   []Column
+	n      int
+}
+
+// Len is the number of rows.
+func (r *Result) Len() int { return r.n }
+
+// Each calls fn with every row in order, in a slice it reuses. A column
+// that cannot be read (a damaged index) ends it with an error.
+func (r *Result) Each(fn func(row []Value) error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("reading the result: %v", p)
+		}
+	}()
+	row := make([]Value, len(r.cols))
+	for i := 0; i < r.n; i++ {
+		for j, c := range r.cols {
+			v := c.Value(i)
+			if v.T == TypeNull {
+				v.T = TypeString
+			}
+			row[j] = v
+		}
+		if err := fn(row); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Rows are every row, for a result known to be small.
+func (r *Result) Rows() ([][]Value, error) {
+	out := make([][]Value, 0, r.n)
+	err := r.Each(func(row []Value) error {
+		out = append(out, append([]Value(nil), row...))
+		return nil
+	})
+	return out, err
 }
 
 // execution is one run of a query: its tables, lets and clock.
@@ -93,26 +133,13 @@ func (q *Query) Run(catalog Catalog, now time.Time) (res *Result, err error) {
 		x.lets[let.Name] = v.fn(0)
 	}
 	f := x.pipeline(q.Body)
-	res = &Result{Render: x.render}
+	res = &Result{Render: x.render, cols: f.cols, n: f.n}
 	for i, name := range f.names {
-		res.Columns = append(res.Columns, ColumnSchema{Name: name, Type: f.cols[i].Type().String()})
-	}
-	res.Rows = make([][]Value, f.n)
-	for r := 0; r < f.n; r++ {
-		row := make([]Value, len(f.cols))
-		for i, c := range f.cols {
-			v := c.Value(r)
-			if v.T == TypeNull {
-				v.T = TypeString
-			}
-			row[i] = v
+		typ := f.cols[i].Type()
+		if typ == TypeNull {
+			typ = TypeString
 		}
-		res.Rows[r] = row
-	}
-	for i, c := range res.Columns {
-		if c.Type == "null" {
-			res.Columns[i].Type = "string"
-		}
+		res.Columns = append(res.Columns, ColumnSchema{Name: name, Type: typ.String()})
 	}
 	return res, nil
 }

@@ -4,6 +4,7 @@
 package query
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,18 +29,6 @@ type API struct {
 	Store *Store
 	// Now is the query's clock; nil is time.Now.
 	Now func() time.Time
-}
-
-// answer is the service's response body.
-type answer struct {
-	Tables []answerTable `json:"tables"`
-	Render *renderHint   `json:"render,omitempty"`
-}
-
-type answerTable struct {
-	Name    string             `json:"name"`
-	Columns []kql.ColumnSchema `json:"columns"`
-	Rows    [][]any            `json:"rows"`
 }
 
 // renderHint is what `render` asked for, returned as Log Analytics does
@@ -125,8 +114,20 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			&errorBody{Code: "InvalidTimespan", Message: err.Error()})
 		return
 	}
-	res, err := a.Store.Query(text, at, span)
-	if err != nil {
+	started := false
+	err = a.Store.Query(text, at, span, func(res *kql.Result) error {
+		started = true
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		return WriteAnswer(w, res, strings.Contains(r.Header.Get("Prefer"), "include-render=true"))
+	})
+	switch {
+	case err == nil:
+	case started:
+		// The rows were being written: the body ends short, which a
+		// client sees as invalid JSON, and the connection closes.
+		panic(http.ErrAbortHandler)
+	default:
 		var qe *kql.Error
 		if errors.As(err, &qe) {
 			writeError(w, http.StatusBadRequest, "BadArgumentError", "The request had some invalid properties",
@@ -134,34 +135,53 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeError(w, http.StatusInternalServerError, "InternalServerError", err.Error(), nil)
-		return
 	}
-	out := answer{Tables: []answerTable{primaryResult(res)}}
-	if res.Render != "" && strings.Contains(r.Header.Get("Prefer"), "include-render=true") {
-		out.Render = &renderHint{Visualization: res.Render}
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	_ = json.NewEncoder(w).Encode(out)
 }
 
-// Answer is a result as the API's body, for whoever writes it elsewhere
-// (the CLI's --output json).
-func Answer(res *kql.Result) any { return answer{Tables: []answerTable{primaryResult(res)}} }
-
-// primaryResult is a result as the API's PrimaryResult table.
-func primaryResult(res *kql.Result) answerTable {
-	t := answerTable{Name: "PrimaryResult", Columns: res.Columns, Rows: make([][]any, len(res.Rows))}
-	if t.Columns == nil {
-		t.Columns = []kql.ColumnSchema{}
+// WriteAnswer writes a result as the query API's body, row by row:
+// {"tables":[{"name":"PrimaryResult","columns":[...],"rows":[...]}]}, and
+// with render, the chart a query's render asked for.
+func WriteAnswer(w io.Writer, res *kql.Result, render bool) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	columns := res.Columns
+	if columns == nil {
+		columns = []kql.ColumnSchema{}
 	}
-	for i, row := range res.Rows {
-		out := make([]any, len(row))
-		for j, v := range row {
-			out[j] = v.JSON()
+	head, err := json.Marshal(columns)
+	if err != nil {
+		return err
+	}
+	bw.WriteString(`{"tables":[{"name":"PrimaryResult","columns":`)
+	bw.Write(head)
+	bw.WriteString(`,"rows":[`)
+	cells := make([]any, len(columns))
+	first := true
+	err = res.Each(func(row []kql.Value) error {
+		for i, v := range row {
+			cells[i] = v.JSON()
 		}
-		t.Rows[i] = out
+		b, err := json.Marshal(cells)
+		if err != nil {
+			return err
+		}
+		if !first {
+			bw.WriteByte(',')
+		}
+		first = false
+		_, err = bw.Write(b)
+		return err
+	})
+	if err != nil {
+		return err
 	}
-	return t
+	bw.WriteString(`]}]`)
+	if render && res.Render != "" {
+		hint, _ := json.Marshal(renderHint{Visualization: res.Render})
+		bw.WriteString(`,"render":`)
+		bw.Write(hint)
+	}
+	bw.WriteString("}\n")
+	return bw.Flush()
 }
 
 func writeError(w http.ResponseWriter, status int, code, message string, inner *errorBody) {

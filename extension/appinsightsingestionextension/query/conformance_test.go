@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension/query/storegen"
+	"github.com/otelcol-runcontext/otelcol-runcontext/internal/kql"
 )
 
 var update = flag.Bool("update", false, "rewrite the conformance corpus's expected results from what the engine answers")
@@ -56,16 +57,38 @@ func readCorpus(t *testing.T, path string) (header string, cases []corpusCase) {
 	return header, cases
 }
 
-// resultJSON is a result as the API's table, on one line.
+// resultJSON is a result as the API's table (columns and rows), on one
+// line.
 func resultJSON(t *testing.T, store *Store, query string) (string, error) {
-	res, err := store.Query(query, fixtureNow, Span{})
+	var body bytes.Buffer
+	err := store.Query(query, fixtureNow, Span{}, func(res *kql.Result) error { return WriteAnswer(&body, res, false) })
 	if err != nil {
 		return "", err
 	}
-	table := primaryResult(res)
-	b, err := json.Marshal(map[string]any{"columns": table.Columns, "rows": table.Rows})
+	var answer struct {
+		Tables []json.RawMessage `json:"tables"`
+	}
+	require.NoError(t, json.Unmarshal(body.Bytes(), &answer))
+	require.Len(t, answer.Tables, 1)
+	var table map[string]any
+	require.NoError(t, json.Unmarshal(answer.Tables[0], &table))
+	require.Equal(t, "PrimaryResult", table["name"])
+	b, err := json.Marshal(map[string]any{"columns": table["columns"], "rows": table["rows"]})
 	require.NoError(t, err)
 	return string(b), nil
+}
+
+// count is a query's single long.
+func count(t *testing.T, store *Store, query string) int64 {
+	t.Helper()
+	var n int64
+	require.NoError(t, store.Query(query, fixtureNow, Span{}, func(res *kql.Result) error {
+		rows, err := res.Rows()
+		require.Len(t, rows, 1)
+		n = rows[0][0].I
+		return err
+	}))
+	return n
 }
 
 // kustoErrors are the errors Microsoft's Kusto.Language reports for each
@@ -150,7 +173,7 @@ func TestInvalidQueriesAreRefusedAsKustoLanguageRefusesThem(t *testing.T) {
 	kusto := kustoErrors(t, queries)
 	refused := 0
 	for i, q := range queries {
-		_, err := store.Query(q, fixtureNow, Span{})
+		err := store.Query(q, fixtureNow, Span{}, func(*kql.Result) error { return nil })
 		theirs := len(kusto[i]) > 0
 		if theirs {
 			refused++

@@ -363,14 +363,20 @@ func Schema() map[string][]kql.ColumnSchema {
 // API's timespan parameter does; the zero Span limits nothing.
 type Span struct{ From, To time.Time }
 
-// Query runs a KQL query over the store's tables as they are now.
-func (s *Store) Query(text string, now time.Time, span Span) (*kql.Result, error) {
+// Query runs a KQL query over the store's tables as they are now, and
+// hands its result to read, whose reading of the rows the store waits
+// for: rows are computed as they are read.
+func (s *Store) Query(text string, now time.Time, span Span, read func(*kql.Result) error) error {
 	if err := s.refresh(); err != nil {
-		return nil, err
+		return err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return kql.Run(text, &catalog{s: s, span: span}, now)
+	res, err := kql.Run(text, &catalog{s: s, span: span}, now)
+	if err != nil {
+		return err
+	}
+	return read(res)
 }
 
 // catalog is the store's tables for one query.
