@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the two shipped binaries, static (CGO off), for one platform:
+# Builds the three shipped binaries, static (CGO off), for one platform:
 #   scripts/build-static.sh OS ARCH OUTDIR
 # The image (scripts/image.sh) and the release archives (scripts/dist.sh)
 # ship what this builds. The collector's version comes from
@@ -14,3 +14,4 @@ mkdir -p "$out"
 export CGO_ENABLED=0 GOOS=$os GOARCH=$arch
 go build -trimpath -ldflags "-s -w" -o "$out/otelcol-runcontext$ext" ./cmd/otelcol-runcontext
 go build -trimpath -ldflags "-s -w -X main.version=$version" -o "$out/runcontext-launch$ext" ./cmd/runcontext-launch
+go build -trimpath -ldflags "-s -w -X main.version=$version" -o "$out/runcontext-query$ext" ./cmd/runcontext-query

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Release archives: the collector and runcontext-launch, static (CGO off),
-# with the shipped configurations, for each platform, and SHA256SUMS.
+# Release archives: the collector, runcontext-launch and runcontext-query,
+# static (CGO off), with the shipped configurations, for each platform, and
+# SHA256SUMS.
 #   DIST_PLATFORMS  os/arch list (default: the four released ones)
 #   DIST_DIR        output folder (default: dist)
 # The binaries are scripts/build-static.sh's, versioned from

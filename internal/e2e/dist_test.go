@@ -21,7 +21,7 @@ import (
 )
 
 // `make dist` for this machine's platform: the archive's checksum is in
-// SHA256SUMS, both binaries say their version, and runcontext-launch from
+// SHA256SUMS, the three binaries say their version, and runcontext-launch from
 // the unpacked archive finds its collector and configuration beside it
 // and delivers a step's telemetry.
 func TestDistArchiveOfTheHost(t *testing.T) {
@@ -43,6 +43,7 @@ func TestDistArchiveOfTheHost(t *testing.T) {
 	dir := filepath.Join(unpacked, name)
 	assert.Contains(t, run(t, filepath.Join(dir, "otelcol-runcontext"), "--version"), version)
 	assert.Equal(t, "runcontext-launch version "+version, run(t, filepath.Join(dir, "runcontext-launch"), "--version"))
+	assert.Equal(t, "runcontext-query version "+version, run(t, filepath.Join(dir, "runcontext-query"), "--version"))
 	for _, cfg := range []string{"local.yaml", "azure.yaml", "gateway.yaml"} {
 		assert.FileExists(t, filepath.Join(dir, "config", cfg))
 	}
