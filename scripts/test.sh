@@ -21,6 +21,9 @@ fi
 # shellcheck source=lib.sh
 . scripts/lib.sh
 command -v jq >/dev/null || debian_install jq
+# Debian's chromium, which the query page's test drives (never a
+# downloaded browser).
+command -v chromium >/dev/null || debian_install chromium
 
 # The Python environments of the e2e tests' Python clients, from the
 # committed pins (kept when the pins have not changed).

@@ -60,16 +60,21 @@ func (e *ingestionExtension) Start(_ context.Context, _ component.Host) error {
 		OnResponse:         e.logResponse,
 	}).Routes()
 	api := &query.API{Store: query.Open(e.cfg.Directory)}
+	page := query.Page()
 	e.server = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if query.IsQueryPath(r.URL.Path) {
+			if query.IsQueryPath(r.URL.Path) || query.IsPagePath(r.URL.Path) {
 				// The stored telemetry is this machine's user's: only
 				// loopback clients may read it.
 				if !loopbackClient(r) {
-					http.Error(w, "the query API answers loopback clients only", http.StatusForbidden)
+					http.Error(w, "the query API and page answer loopback clients only", http.StatusForbidden)
 					return
 				}
-				api.ServeHTTP(w, r)
+				if query.IsPagePath(r.URL.Path) {
+					page.ServeHTTP(w, r)
+				} else {
+					api.ServeHTTP(w, r)
+				}
 				return
 			}
 			e.noteRequests(track).ServeHTTP(w, r)
@@ -96,6 +101,7 @@ func (e *ingestionExtension) Start(_ context.Context, _ component.Host) error {
 	e.logger.Info("Local Application Insights ingestion endpoint listening",
 		zap.String("endpoint", "http://"+ln.Addr().String()+"/v2.1/track"),
 		zap.String("query_api", "http://"+ln.Addr().String()+"/v1/apps/local/query"),
+		zap.String("query_page", "http://"+ln.Addr().String()+"/"),
 		zap.String("envelopes_file", store.Path()))
 	return nil
 }
