@@ -45,11 +45,18 @@ func (p *parser) fail(pos int, format string, args ...any) {
 func (p *parser) parseQuery() (q *Query, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			b, ok := r.(bail)
-			if !ok {
-				panic(r)
+			q = nil
+			if b, ok := r.(bail); ok {
+				err = b.err
+				return
 			}
-			err = b.err
+			// No input panics the caller: a fault of the parser is an
+			// error at the token it stopped on.
+			pos := len(p.query)
+			if p.i < len(p.toks) {
+				pos = p.toks[p.i].pos
+			}
+			err = errorAt(p.query, pos, "the query could not be read here (%v)", r)
 		}
 	}()
 	q = &Query{}
