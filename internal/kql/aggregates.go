@@ -230,7 +230,7 @@ func aggMinMax(s *scope, c *Call, name string) aggregation {
 	wantMax := strings.HasPrefix(c.Name, "max")
 	t := x.t
 	return aggregation{names: []string{resultName(name, c.Name, x)}, types: []Type{t}, new: func() accumulator {
-		best := Null(t)
+		best, have := Null(t), false
 		return &funcAcc{addFn: func(row int) {
 			if !cond(row) {
 				return
@@ -239,8 +239,8 @@ func aggMinMax(s *scope, c *Call, name string) aggregation {
 			if v.Null {
 				return
 			}
-			if best.Null {
-				best = v
+			if !have {
+				best, have = v, true
 				return
 			}
 			if cmp, ok := compare(v, best); ok && (cmp > 0) == wantMax && cmp != 0 {
@@ -348,10 +348,10 @@ func aggAny(s *scope, c *Call, name string) aggregation {
 		}
 	}
 	return aggregation{names: []string{n}, types: []Type{x.t}, new: func() accumulator {
-		got := Null(x.t)
+		got, have := Null(x.t), false
 		return &funcAcc{addFn: func(row int) {
-			if got.Null {
-				got = x.fn(row)
+			if !have {
+				got, have = x.fn(row), true
 			}
 		}, resultFn: func() []Value { return []Value{got} }}
 	}}

@@ -631,7 +631,7 @@ func fnExtract(s *scope, c *Call, args []scalar) scalar {
 	}
 	t := TypeString
 	if len(args) == 4 {
-		if !args[3].konst || args[3].t != TypeNull && !args[3].fn(0).Null {
+		if !args[3].konst {
 			s.fail(c.Args[3].pos(), "extract(): the type is a typeof(...) or a null literal of the type")
 		}
 		t = args[3].t
