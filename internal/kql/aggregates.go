@@ -162,7 +162,7 @@ func aggSum(s *scope, c *Call, name string) aggregation {
 				return
 			}
 			v := dynamicScalar(x.fn(row))
-			if v.Null {
+			if v.Null || !arithOperand(v) {
 				return
 			}
 			any = true
@@ -205,7 +205,7 @@ func aggAvg(s *scope, c *Call, name string) aggregation {
 				return
 			}
 			v := dynamicScalar(x.fn(row))
-			if v.Null {
+			if v.Null || !arithOperand(v) {
 				return
 			}
 			sum += v.asReal()
@@ -260,8 +260,11 @@ func aggPercentiles(s *scope, c *Call, name string) aggregation {
 	var names []string
 	var types []Type
 	for i, a := range args[1:] {
+		if !a.konst {
+			s.fail(c.Args[i+1].pos(), "%s(): the percentile is a constant from 0 to 100", c.Name)
+		}
 		v := dynamicScalar(a.fn(0))
-		if !a.konst || !v.T.numeric() || v.asReal() < 0 || v.asReal() > 100 {
+		if !v.T.numeric() || v.asReal() < 0 || v.asReal() > 100 {
 			s.fail(c.Args[i+1].pos(), "%s(): the percentile is a constant from 0 to 100", c.Name)
 		}
 		p := v.asReal()
@@ -301,9 +304,15 @@ func aggMakeList(s *scope, c *Call, name string) aggregation {
 	isIf := strings.HasSuffix(c.Name, "_if")
 	args := aggArgs(s, c, 1+boolToInt(isIf), 2+boolToInt(isIf))
 	x := args[0]
-	cond := predicate(args, 1)
+	cond := func(int) bool { return true }
+	if isIf {
+		cond = predicate(args, 1)
+	}
 	limit := 1048576
 	if last := len(args) - 1; last == 1+boolToInt(isIf) {
+		if !args[last].konst {
+			s.fail(c.Args[last].pos(), "%s(): the most items is a constant", c.Name)
+		}
 		limit = int(convert(args[last].fn(0), TypeLong).I)
 	}
 	set := strings.HasPrefix(c.Name, "make_set")

@@ -6,6 +6,7 @@ package kql
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -61,6 +62,12 @@ func (r *Result) Rows() ([][]Value, error) {
 	return out, err
 }
 
+// maxRows bounds what one operator makes of its input (join, mv-expand,
+// range): a query past it fails, saying so, rather than exhaust the
+// memory of the process it runs in. Kusto itself truncates results at
+// 500 000 rows.
+const maxRows = 4 << 20
+
 // execution is one run of a query: its tables, lets and clock.
 type execution struct {
 	text        string
@@ -68,7 +75,11 @@ type execution struct {
 	now         int64 // ticks: now() and ago() are the same in every row
 	lets        map[string]Value
 	tabularLets map[string]*Pipeline
-	render      string
+	// letScope are the tabular lets in order; a let's pipeline sees only
+	// the lets before it (and the catalog), never itself.
+	letScope []*Let
+	visible  int
+	render   string
 	// byNames are the current summarize's by columns, which arg_max(x, *)
 	// leaves out.
 	byNames map[string]bool
@@ -122,6 +133,7 @@ func (q *Query) Run(catalog Catalog, now time.Time) (res *Result, err error) {
 	for _, let := range q.Lets {
 		if let.Tabular != nil {
 			x.tabularLets[let.Name] = let.Tabular
+			x.letScope = append(x.letScope, let)
 			continue
 		}
 		empty := &frame{}
@@ -132,6 +144,7 @@ func (q *Query) Run(catalog Catalog, now time.Time) (res *Result, err error) {
 		}
 		x.lets[let.Name] = v.fn(0)
 	}
+	x.visible = len(x.letScope)
 	f := x.pipeline(q.Body)
 	res = &Result{Render: x.render, cols: f.cols, n: f.n}
 	for i, name := range f.names {
@@ -157,8 +170,13 @@ func (x *execution) pipeline(p *Pipeline) *frame {
 }
 
 func (x *execution) table(name string, pos int) *frame {
-	if p, ok := x.tabularLets[name]; ok {
-		return x.pipeline(p)
+	for i := x.visible - 1; i >= 0; i-- {
+		if let := x.letScope[i]; let.Name == name {
+			outer := x.visible
+			x.visible = i
+			defer func() { x.visible = outer }()
+			return x.pipeline(let.Tabular)
+		}
 	}
 	t, err := x.catalog.Table(name)
 	if err != nil {
@@ -396,16 +414,19 @@ func (x *execution) summarize(f *frame, o *SummarizeOp) *frame {
 	var aggs []aggregation
 	// An item that computes over aggregations (sum(x) > 0) aggregates
 	// into hidden columns, then computes over the groups.
-	type computed struct {
-		item   NamedExpr
-		hidden []string
-	}
-	var after []computed
+	computed := false
+	// order is the result's columns after the by columns, as the query
+	// names them: an item over aggregations stays in its place.
+	var order []NamedExpr
 	hidden := 0
 	for _, item := range o.Aggs {
 		if call, ok := item.Expr.(*Call); ok {
 			if _, isAgg := aggregates[call.Name]; isAgg {
-				aggs = append(aggs, aggregates[call.Name](s, call, item.Name))
+				a := aggregates[call.Name](s, call, item.Name)
+				aggs = append(aggs, a)
+				for _, n := range a.names {
+					order = append(order, NamedExpr{Expr: &Ident{Name: n}})
+				}
 				continue
 			}
 		}
@@ -430,7 +451,8 @@ func (x *execution) summarize(f *frame, o *SummarizeOp) *frame {
 			}
 			x.fail(item.Expr.pos(), "summarize: expected an aggregation such as count() or avg(x)")
 		}
-		after = append(after, computed{item: NamedExpr{Name: item.Name, Expr: expr}, hidden: names})
+		computed = true
+		order = append(order, NamedExpr{Name: item.Name, Expr: expr})
 	}
 	x.byNames = nil
 
@@ -510,17 +532,12 @@ func (x *execution) summarize(f *frame, o *SummarizeOp) *frame {
 			out.cols = append(out.cols, results[j])
 		}
 	}
-	if len(after) > 0 {
+	if computed {
 		var items []NamedExpr
-		for _, n := range out.names {
-			if !strings.HasPrefix(n, "\x00") {
-				items = append(items, NamedExpr{Expr: &Ident{Name: n}})
-			}
+		for _, n := range keyNames {
+			items = append(items, NamedExpr{Expr: &Ident{Name: n}})
 		}
-		for _, c := range after {
-			items = append(items, c.item)
-		}
-		out = x.project(out, items, o.Pos)
+		out = x.project(out, append(items, order...), o.Pos)
 	}
 	return out
 }
@@ -631,16 +648,19 @@ func (x *execution) union(first *frame, o *UnionOp) *frame {
 		}
 		sources = append(sources, name)
 	}
+	// One column per name; a name with several types is one column per
+	// type, name_type (Kusto's union).
 	var names []string
-	types := map[string]Type{}
+	types := map[string][]Type{}
 	for _, f := range frames {
 		for i, n := range f.names {
-			t := f.cols[i].Type()
-			if old, ok := types[n]; !ok {
+			if _, ok := types[n]; !ok {
 				names = append(names, n)
-				types[n] = t
-			} else if old != t && !(old == TypeNull || t == TypeNull) {
-				types[n] = TypeDynamic
+				types[n] = nil
+			}
+			t := f.cols[i].Type()
+			if t != TypeNull && !slices.Contains(types[n], t) {
+				types[n] = append(types[n], t)
 			}
 		}
 	}
@@ -659,8 +679,20 @@ func (x *execution) union(first *frame, o *UnionOp) *frame {
 		out.cols = append(out.cols, vals)
 	}
 	for _, n := range names {
-		out.names = append(out.names, n)
-		out.cols = append(out.cols, &concat{t: types[n], parts: partsOf(frames, n)})
+		ts := types[n]
+		switch len(ts) {
+		case 0:
+			out.names = append(out.names, n)
+			out.cols = append(out.cols, &concat{t: TypeString, parts: partsOf(frames, n, TypeNull)})
+		case 1:
+			out.names = append(out.names, n)
+			out.cols = append(out.cols, &concat{t: ts[0], parts: partsOf(frames, n, ts[0])})
+		default:
+			for _, t := range ts {
+				out.names = append(out.names, n+"_"+t.String())
+				out.cols = append(out.cols, &concat{t: t, parts: partsOf(frames, n, t)})
+			}
+		}
 	}
 	return out
 }
@@ -676,12 +708,16 @@ type part struct {
 	n   int
 }
 
-func partsOf(frames []*frame, name string) []part {
+// partsOf are the frames' columns of that name and type (a null-typed
+// column joins any); a frame without one is nulls there.
+func partsOf(frames []*frame, name string, t Type) []part {
 	parts := make([]part, len(frames))
 	for i, f := range frames {
 		parts[i].n = f.n
 		if j := f.index(name); j >= 0 {
-			parts[i].col = f.cols[j]
+			if ct := f.cols[j].Type(); ct == t || ct == TypeNull || t == TypeNull {
+				parts[i].col = f.cols[j]
+			}
 		}
 	}
 	return parts
@@ -695,8 +731,8 @@ func (c *concat) Value(row int) Value {
 				return Null(c.t)
 			}
 			v := p.col.Value(row)
-			if v.T != c.t && c.t == TypeDynamic {
-				return Dynamic(toDynamic(v))
+			if v.T != c.t {
+				return castTo(v, c.t)
 			}
 			return v
 		}
@@ -759,6 +795,9 @@ func (x *execution) join(left *frame, o *JoinOp) *frame {
 		matches := rightRows[k]
 		if len(matches) > 0 {
 			matchedRight[k] = true
+		}
+		if len(lrows)+len(matches) > maxRows {
+			x.fail(o.Pos, "join: more than %d rows; join on a key with fewer matches", maxRows)
 		}
 		switch kind {
 		case "inner", "innerunique", "leftouter", "fullouter":
@@ -866,6 +905,9 @@ func (x *execution) mvExpand(f *frame, o *MvExpandOp) *frame {
 			}
 			longest = max(longest, len(elems[i]))
 		}
+		if len(rows)+longest > maxRows {
+			x.fail(o.Pos, "mv-expand: more than %d rows", maxRows)
+		}
 		// A row whose arrays are all empty stays, with nulls.
 		for j := 0; j < max(longest, 1); j++ {
 			rows = append(rows, r)
@@ -970,7 +1012,7 @@ func (x *execution) rangeSource(r *RangeSource) *frame {
 	a, b, st := dynamicScalar(from.fn(0)), dynamicScalar(to.fn(0)), dynamicScalar(step.fn(0))
 	t := a.T
 	vals := &Values{T: t}
-	const most = 1 << 20
+	most := maxRows
 	switch {
 	case t == TypeDatetime || t == TypeTimespan || t == TypeLong || t == TypeInt:
 		if st.I <= 0 {
@@ -991,6 +1033,9 @@ func (x *execution) rangeSource(r *RangeSource) *frame {
 		}
 	default:
 		x.fail(r.Pos, "range: from is a %s; expected a number, datetime or timespan", t)
+	}
+	if len(vals.Rows) >= most {
+		x.fail(r.Pos, "range: more than %d rows", maxRows)
 	}
 	return &frame{n: len(vals.Rows), names: []string{r.Name}, cols: []Column{vals}}
 }

@@ -204,7 +204,13 @@ func (s *scope) binary(x *Binary) scalar {
 		}
 		op := x.Op
 		return scalar{t: TypeBool, fn: func(row int) Value {
-			c, ok := compare(l.fn(row), r.fn(row))
+			a, b := l.fn(row), r.fn(row)
+			// Kusto: null == value is false, null != value is true; two
+			// nulls, and an order with a null, are null.
+			if a.Null != b.Null && (op == "==" || op == "!=") {
+				return Bool(op == "!=")
+			}
+			c, ok := compare(a, b)
 			if !ok {
 				return Null(TypeBool)
 			}
@@ -352,11 +358,15 @@ func (s *scope) arithmetic(x *Binary, l, r scalar) scalar {
 	}
 	return scalar{t: t, fn: func(row int) Value {
 		a, b := dynamicScalar(l.fn(row)), dynamicScalar(r.fn(row))
-		if a.Null || b.Null {
-			return Null(t)
+		if a.Null || b.Null || !arithOperand(a) || !arithOperand(b) {
+			return Null(t) // a dynamic string, bag or array computes nothing
 		}
 		return arith(op, a, b, t)
 	}}
+}
+
+func arithOperand(v Value) bool {
+	return v.T.numeric() || v.T == TypeDatetime || v.T == TypeTimespan
 }
 
 func arithmeticType(op string, a, b Type) (Type, bool) {
@@ -481,8 +491,8 @@ func (s *scope) in(x *InExpr, hasOp string) scalar {
 	not, ci := x.Not, x.CI
 	return scalar{t: TypeBool, fn: func(row int) Value {
 		v := subject.fn(row)
-		if v.Null && v.T == TypeDynamic {
-			return Null(TypeBool)
+		if v.Null {
+			return Bool(not) // a null is in no list
 		}
 		for _, w := range list {
 			if ci {

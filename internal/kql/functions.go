@@ -142,7 +142,14 @@ func fnBin(s *scope, c *Call, args []scalar) scalar {
 			return Null(t)
 		}
 		switch {
-		case v.T == TypeDatetime || v.T == TypeTimespan:
+		case v.T == TypeDatetime:
+			if b.I <= 0 {
+				return Null(t)
+			}
+			// Kusto's datetimes count from 0001-01-01 (a Monday): bins
+			// of 7d start on Mondays.
+			return Value{T: v.T, I: floorDiv(v.I+netEpoch, b.I)*b.I - netEpoch}
+		case v.T == TypeTimespan:
 			if b.I <= 0 {
 				return Null(t)
 			}
@@ -436,8 +443,10 @@ func convert(v Value, t Type) Value {
 	case TypeInt, TypeLong:
 		var i int64
 		switch v.T {
-		case TypeInt, TypeLong, TypeBool, TypeDatetime, TypeTimespan:
+		case TypeInt, TypeLong, TypeBool, TypeTimespan:
 			i = v.I
+		case TypeDatetime:
+			i = v.I + netEpoch // .NET ticks, as Kusto's tolong(datetime)
 		case TypeReal:
 			if math.IsNaN(v.F) || math.IsInf(v.F, 0) {
 				return Null(t)
@@ -625,8 +634,11 @@ func constRegex(s *scope, c *Call, a scalar, i int) *regexp.Regexp {
 func fnExtract(s *scope, c *Call, args []scalar) scalar {
 	arity(s, c, args, 3, 4)
 	re := constRegex(s, c, args[0], 0)
-	group := int(args[1].fn(0).I)
-	if !args[1].konst || group < 0 || group > re.NumSubexp() {
+	if !args[1].konst {
+		s.fail(c.Args[1].pos(), "extract(): the capture group is a constant")
+	}
+	group := int(convert(args[1].fn(0), TypeLong).I)
+	if group < 0 || group > re.NumSubexp() {
 		s.fail(c.Args[1].pos(), "extract(): capture group %d of a pattern with %d", group, re.NumSubexp())
 	}
 	t := TypeString
@@ -655,8 +667,11 @@ func fnReplaceString(s *scope, c *Call, args []scalar) scalar {
 func fnTrim(s *scope, c *Call, args []scalar) scalar {
 	arity(s, c, args, 2, 2)
 	re := constRegex(s, c, args[0], 0)
-	start := regexp.MustCompile(`^(?:` + re.String() + `)+`)
-	end := regexp.MustCompile(`(?:` + re.String() + `)+$`)
+	start, err1 := regexp.Compile(`^(?:` + re.String() + `)+`)
+	end, err2 := regexp.Compile(`(?:` + re.String() + `)+$`)
+	if err1 != nil || err2 != nil {
+		s.fail(c.Args[0].pos(), "%s(): the pattern cannot be repeated at the ends", c.Name)
+	}
 	return scalar{t: TypeString, fn: func(row int) Value {
 		text := args[1].fn(row).Text()
 		if c.Name != "trim_end" {

@@ -49,6 +49,10 @@ func errorAt(query string, pos int, format string, args ...any) *Error {
 	return &Error{Pos: pos, Line: line, Column: col, Message: fmt.Sprintf(format, args...)}
 }
 
+// maxTokens bounds a query's length, and so how deep its syntax tree can
+// grow through chains of operators.
+const maxTokens = 100_000
+
 // punctuation, longest first.
 var punctuation = []string{"==", "!=", "=~", "!~", "<=", ">=", "=>", "..", "<", ">", "=", "+", "-", "*", "/", "%", "|", "(", ")", "[", "]", "{", "}", ",", ";", ".", ":", "!", "~", "$", "@"}
 
@@ -145,6 +149,9 @@ func lex(query string) ([]token, error) {
 				return nil, errorAt(query, i, "unexpected character %q", c)
 			}
 		}
+	}
+	if len(toks) > maxTokens {
+		return nil, errorAt(query, toks[maxTokens].pos, "the query is longer than %d tokens", maxTokens)
 	}
 	toks = append(toks, token{kind: tokEOF, pos: len(query), end: len(query)})
 	return toks, nil

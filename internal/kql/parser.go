@@ -17,7 +17,21 @@ type parser struct {
 	// the syntax alone cannot: let x = traces.
 	isTable func(string) bool
 	lets    map[string]bool
+	depth   int
 }
+
+// maxDepth bounds how deep expressions and pipelines nest: deeper input
+// fails with an error, never with a stack that runs out.
+const maxDepth = 200
+
+func (p *parser) enter() {
+	p.depth++
+	if p.depth > maxDepth {
+		p.fail(p.peek().pos, "the query nests more than %d levels deep", maxDepth)
+	}
+}
+
+func (p *parser) leave() { p.depth-- }
 
 // Parse reads a query. isTable names the tables the query may read; a
 // let bound to one of them, or to a pipeline, is tabular.
@@ -189,6 +203,8 @@ func (p *parser) startsPipeline() bool {
 }
 
 func (p *parser) parsePipeline() *Pipeline {
+	p.enter()
+	defer p.leave()
 	pl := &Pipeline{Pos: p.peek().pos}
 	pl.Source = p.parseSource()
 	for p.isPunct("|") {
@@ -531,7 +547,11 @@ func (p *parser) parseNamedList(context string) []NamedExpr {
 
 // Expressions, lowest precedence first.
 
-func (p *parser) parseExpr() Expr { return p.parseOr() }
+func (p *parser) parseExpr() Expr {
+	p.enter()
+	defer p.leave()
+	return p.parseOr()
+}
 
 func (p *parser) parseOr() Expr {
 	l := p.parseAnd()
@@ -661,6 +681,8 @@ func (p *parser) parseMultiplicative() Expr {
 func (p *parser) parseUnary() Expr {
 	if p.isPunct("-") || p.isPunct("+") {
 		t := p.next()
+		p.enter()
+		defer p.leave()
 		x := p.parseUnary()
 		if t.text == "+" {
 			return x

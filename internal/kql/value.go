@@ -73,6 +73,9 @@ type Value struct {
 	D    any
 }
 
+// netEpoch is the Unix epoch in Kusto's (.NET's) ticks since 0001-01-01.
+const netEpoch = 621355968000000000
+
 // Ticks per unit: Kusto's datetime and timespan resolution is 100 ns.
 const (
 	tick        = 100 * time.Nanosecond
@@ -297,8 +300,7 @@ func (v Value) Text() string {
 		if s, ok := v.D.(string); ok {
 			return s
 		}
-		b, _ := json.Marshal(v.D)
-		return string(b)
+		return marshalJSON(v.D)
 	}
 	return ""
 }
@@ -415,9 +417,7 @@ func compare(a, b Value) (int, bool) {
 	case a.T == b.T && (a.T == TypeDatetime || a.T == TypeTimespan || a.T == TypeBool):
 		return cmpInt(a.I, b.I), true
 	case a.T == TypeDynamic && b.T == TypeDynamic:
-		x, _ := json.Marshal(a.D)
-		y, _ := json.Marshal(b.D)
-		return strings.Compare(string(x), string(y)), true
+		return strings.Compare(marshalJSON(a.D), marshalJSON(b.D)), true
 	}
 	return 0, false
 }
@@ -444,8 +444,7 @@ func groupKey(v Value) string {
 	case TypeReal:
 		return "r" + strconv.FormatFloat(v.F, 'g', -1, 64)
 	case TypeDynamic:
-		b, _ := json.Marshal(v.D)
-		return "d" + string(b)
+		return "d" + marshalJSON(v.D)
 	}
 	return string(rune('a'+v.T)) + strconv.FormatInt(v.I, 10)
 }
@@ -462,3 +461,15 @@ func sortedKeys(m map[string]any) []string {
 
 func nan() float64         { return math.NaN() }
 func inf(sign int) float64 { return math.Inf(sign) }
+
+// marshalJSON is a dynamic value's text: JSON as Kusto writes it, without
+// the HTML escapes of encoding/json (a Python traceback's <module> stays).
+func marshalJSON(d any) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(d); err != nil {
+		return ""
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
