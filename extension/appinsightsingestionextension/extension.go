@@ -59,22 +59,18 @@ func (e *ingestionExtension) Start(_ context.Context, _ component.Host) error {
 		Store:              store,
 		OnResponse:         e.logResponse,
 	}).Routes()
-	api := &query.API{Store: query.Open(e.cfg.Directory)}
-	page := query.Page()
+	// The stored telemetry is this machine's user's: the query API and
+	// the page answer loopback clients only.
+	api := query.Loopback(&query.API{Store: query.Open(e.cfg.Directory)})
+	page := query.Loopback(query.Page())
 	e.server = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if query.IsQueryPath(r.URL.Path) || query.IsPagePath(r.URL.Path) {
-				// The stored telemetry is this machine's user's: only
-				// loopback clients may read it.
-				if !loopbackClient(r) {
-					http.Error(w, "the query API and page answer loopback clients only", http.StatusForbidden)
-					return
-				}
-				if query.IsPagePath(r.URL.Path) {
-					page.ServeHTTP(w, r)
-				} else {
-					api.ServeHTTP(w, r)
-				}
+			switch {
+			case query.IsQueryPath(r.URL.Path):
+				api.ServeHTTP(w, r)
+				return
+			case query.IsPagePath(r.URL.Path):
+				page.ServeHTTP(w, r)
 				return
 			}
 			e.noteRequests(track).ServeHTTP(w, r)
@@ -120,15 +116,6 @@ func (e *ingestionExtension) logResponse(status int, resp trackprotocol.Response
 		zap.Int("items_accepted", resp.ItemsAccepted),
 		zap.Int("first_status", first.StatusCode),
 		zap.String("first_message", first.Message))
-}
-
-func loopbackClient(r *http.Request) bool {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return false
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // maxConnections bounds the connections served at once: the exporters of

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -188,6 +189,40 @@ func writeError(w http.ResponseWriter, status int, code, message string, inner *
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(apiError{Error: errorBody{Code: code, Message: message, InnerError: inner}})
+}
+
+// Loopback serves h to loopback clients that name this machine as the
+// host: a page whose name was made to resolve to 127.0.0.1 (DNS
+// rebinding) still names its own host, and is refused.
+func Loopback(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !loopbackAddr(r.RemoteAddr) || !loopbackHost(r.Host) {
+			writeError(w, http.StatusForbidden, "Forbidden", "the local query API and page answer this machine's loopback clients only, at localhost or a loopback address", nil)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.Trim(host, "[]"), ".")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // CrossSite reports a request a page of another site made: the browser

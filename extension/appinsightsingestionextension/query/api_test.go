@@ -164,3 +164,24 @@ func TestPageAssets(t *testing.T) {
 	code, _, _ = serve(t, Page(), httptest.NewRequest(http.MethodPost, "/", nil))
 	assert.Equal(t, http.StatusMethodNotAllowed, code)
 }
+
+// Only this machine's loopback clients, naming it as the host: a page of
+// a name rebound to 127.0.0.1 is refused.
+func TestLoopbackOnly(t *testing.T) {
+	h := Loopback(fixtureAPI())
+	for _, tc := range []struct {
+		remote, host string
+		status       int
+	}{
+		{"127.0.0.1:5000", "127.0.0.1:8787", 200},
+		{"127.0.0.1:5000", "localhost:8787", 200},
+		{"[::1]:5000", "[::1]:8787", 200},
+		{"127.0.0.1:5000", "evil.example:8787", 403},
+		{"10.1.2.3:5000", "127.0.0.1:8787", 403},
+	} {
+		r := get("traces | count")
+		r.RemoteAddr, r.Host = tc.remote, tc.host
+		code, _, _ := serve(t, h, r)
+		assert.Equal(t, tc.status, code, "%s asking %s", tc.remote, tc.host)
+	}
+}

@@ -4,6 +4,7 @@
 package query
 
 import (
+	"encoding/json"
 	"sort"
 	"sync"
 
@@ -153,13 +154,20 @@ func (c *numberColumn) Value(row int) kql.Value {
 	return kql.Value{T: c.typ, I: c.ints[row]}
 }
 
+// maxBagKeys bounds the properties of a bag column that get a column of
+// their own in one segment: a sender with a new property name on every
+// record would otherwise cost a column per name for every row. The rest
+// of a row's properties are kept together, as JSON, in its overflow.
+const maxBagKeys = 1024
+
 // bagColumn is customDimensions (or customMeasurements): one column per
 // property, so that customDimensions.Level reads one column.
 type bagColumn struct {
-	strings map[string]*stringColumn // customDimensions
-	numbers map[string]*numberColumn // customMeasurements
-	keys    []string                 // sorted
-	n       int
+	strings  map[string]*stringColumn // customDimensions
+	numbers  map[string]*numberColumn // customMeasurements
+	keys     []string                 // sorted
+	overflow *stringColumn            // the rest of each row's properties, JSON; nil while there is none
+	n        int
 }
 
 func newBagColumn() *bagColumn {
@@ -167,9 +175,17 @@ func newBagColumn() *bagColumn {
 }
 
 func (c *bagColumn) addStrings(p map[string]string) {
+	var extra map[string]any
 	for k, v := range p {
 		col, ok := c.strings[k]
 		if !ok {
+			if len(c.keys) >= maxBagKeys {
+				if extra == nil {
+					extra = map[string]any{}
+				}
+				extra[k] = v
+				continue
+			}
 			col = newStringColumn(true)
 			col.padTo(c.n)
 			c.strings[k] = col
@@ -177,16 +193,24 @@ func (c *bagColumn) addStrings(p map[string]string) {
 		}
 		col.add(v)
 	}
-	c.n++
+	c.endRow(extra)
 	for _, col := range c.strings {
 		col.padTo(c.n)
 	}
 }
 
 func (c *bagColumn) addNumbers(m map[string]float64) {
+	var extra map[string]any
 	for k, v := range m {
 		col, ok := c.numbers[k]
 		if !ok {
+			if len(c.keys) >= maxBagKeys {
+				if extra == nil {
+					extra = map[string]any{}
+				}
+				extra[k] = v
+				continue
+			}
 			col = &numberColumn{typ: kql.TypeReal, dynamic: true}
 			col.padTo(c.n)
 			c.numbers[k] = col
@@ -194,10 +218,28 @@ func (c *bagColumn) addNumbers(m map[string]float64) {
 		}
 		col.addReal(v, true)
 	}
-	c.n++
+	c.endRow(extra)
 	for _, col := range c.numbers {
 		col.padTo(c.n)
 	}
+}
+
+// endRow closes a row, keeping the properties that have no column.
+func (c *bagColumn) endRow(extra map[string]any) {
+	if extra != nil && c.overflow == nil {
+		c.overflow = newStringColumn(false)
+		c.overflow.padTo(c.n)
+	}
+	c.n++
+	if c.overflow == nil {
+		return
+	}
+	if extra == nil {
+		c.overflow.addAbsent()
+		return
+	}
+	b, _ := json.Marshal(extra)
+	c.overflow.add(string(b))
 }
 
 func insertSorted(keys []string, k string) []string {
@@ -223,6 +265,9 @@ func (c *bagColumn) Value(row int) kql.Value {
 			bag[k] = col.floats[row]
 		}
 	}
+	if c.overflow != nil {
+		mergeOverflow(bag, c.overflow, row)
+	}
 	return kql.Dynamic(bag)
 }
 
@@ -234,7 +279,34 @@ func (c *bagColumn) Property(name string) kql.Column {
 	if col, ok := c.numbers[name]; ok {
 		return col
 	}
+	if c.overflow != nil {
+		return overflowProperty{overflow: c.overflow, name: name}
+	}
 	return absent{}
+}
+
+// mergeOverflow adds a row's overflow properties to its bag.
+func mergeOverflow(bag map[string]any, overflow kql.Column, row int) {
+	if v := overflow.Value(row); v.S != "" {
+		if extra, ok := kql.ParseJSON(v.S).(map[string]any); ok {
+			for k, x := range extra {
+				bag[k] = x
+			}
+		}
+	}
+}
+
+// overflowProperty reads one property out of each row's overflow.
+type overflowProperty struct {
+	overflow kql.Column
+	name     string
+}
+
+func (c overflowProperty) Type() kql.Type { return kql.TypeDynamic }
+func (c overflowProperty) Value(row int) kql.Value {
+	bag := map[string]any{}
+	mergeOverflow(bag, c.overflow, row)
+	return kql.Dynamic(bag[c.name])
 }
 
 // absent is a property no row has.
@@ -255,10 +327,16 @@ func (c *jsonColumn) Value(row int) kql.Value {
 	return kql.Dynamic(kql.ParseJSON(c.text.dict[id]))
 }
 
-// itemIDColumn computes each row's itemId from where its line is.
-type itemIDColumn struct{ s *segment }
+// itemIDColumn computes each row's itemId from where its line is: the
+// rows in memory share their segment's slices, a sealed extent's come
+// from its _rows file.
+type itemIDColumn struct {
+	table   string
+	offsets []int64
+	points  []int32
+}
 
 func (c *itemIDColumn) Type() kql.Type { return kql.TypeString }
 func (c *itemIDColumn) Value(row int) kql.Value {
-	return kql.String(itemID(c.s.schema.name, c.s.offsets[row], int(c.s.points[row])))
+	return kql.String(itemID(c.table, c.offsets[row], int(c.points[row])))
 }

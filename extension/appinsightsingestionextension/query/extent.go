@@ -10,9 +10,10 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"sync"
 
 	"github.com/otelcol-runcontext/otelcol-runcontext/internal/kql"
@@ -153,14 +154,14 @@ func (r *reader) bytes(n int) []byte {
 	return out
 }
 
-func readStrings(path string, dynamic bool) (*stringColumn, error) {
+func readStrings(path string, rows int, dynamic bool) (*stringColumn, error) {
 	r, err := openColumnFile(path, fileStrings)
 	if err != nil {
 		return nil, err
 	}
 	n := int(r.uvarint())
 	d := int(r.uvarint())
-	if r.err != nil || d > len(r.b)+1 || n > len(r.b)/4+1 {
+	if r.err != nil || n != rows || d > len(r.b)+1 || n > len(r.b)/4+1 {
 		return nil, fmt.Errorf("%s: damaged", path)
 	}
 	c := &stringColumn{dynamic: dynamic, dict: make([]string, d), ids: make([]uint32, n)}
@@ -181,12 +182,15 @@ func readStrings(path string, dynamic bool) (*stringColumn, error) {
 	return c, nil
 }
 
-func readNumbers(path string, typ kql.Type, dynamic bool) (*numberColumn, error) {
+func readNumbers(path string, rows int, typ kql.Type, dynamic bool) (*numberColumn, error) {
 	r, err := openColumnFile(path, fileNumbers)
 	if err != nil {
 		return nil, err
 	}
 	n := int(r.uvarint())
+	if n != rows {
+		return nil, fmt.Errorf("%s: %d rows, the manifest says %d", path, n, rows)
+	}
 	raw := r.bytes(8 * n)
 	nulls := r.bytes(n)
 	if r.err != nil {
@@ -211,14 +215,14 @@ func readNumbers(path string, typ kql.Type, dynamic bool) (*numberColumn, error)
 	return c, nil
 }
 
-func readRows(path string) (offsets []int64, points []int32, err error) {
+func readRows(path string, rows int) (offsets []int64, points []int32, err error) {
 	r, err := openColumnFile(path, fileRows)
 	if err != nil {
 		return nil, nil, err
 	}
 	n := int(r.uvarint())
 	raw := r.bytes(12 * n)
-	if r.err != nil {
+	if r.err != nil || n != rows {
 		return nil, nil, fmt.Errorf("%s: damaged", path)
 	}
 	offsets, points = make([]int64, n), make([]int32, n)
@@ -234,14 +238,18 @@ type extentTable struct {
 	Rows int `json:"rows"`
 	// Properties are the keys of each bag column, by column name.
 	Properties map[string][]string `json:"properties,omitempty"`
+	// Overflow names the bag columns with properties beyond their own
+	// columns (maxBagKeys), kept as JSON in an overflow file.
+	Overflow []string `json:"overflow,omitempty"`
 }
 
-// columnPath is where a column (or a bag's property) of a table is.
-func columnPath(dir, table, column, property string) string {
-	if property != "" {
-		return filepath.Join(dir, table, column, url.PathEscape(property))
-	}
-	return filepath.Join(dir, table, column)
+// columnPath is where a column of a table is; propertyPath, where the
+// i-th property (in the manifest's order) of a bag column is: property
+// names are data, never file names.
+func columnPath(dir, table, column string) string { return filepath.Join(dir, table, column) }
+
+func propertyPath(dir, table, column string, i int) string {
+	return filepath.Join(dir, table, column, "p"+strconv.Itoa(i))
 }
 
 // writeSegment seals a table's rows into dir/<table>/.
@@ -255,7 +263,7 @@ func writeSegment(dir string, s *segment) (extentTable, error) {
 		return meta, err
 	}
 	for i, f := range s.schema.fields {
-		path := columnPath(dir, s.schema.name, f.name, "")
+		path := columnPath(dir, s.schema.name, f.name)
 		var err error
 		switch c := s.cols[i].(type) {
 		case *stringColumn:
@@ -269,11 +277,17 @@ func writeSegment(dir string, s *segment) (extentTable, error) {
 				break
 			}
 			meta.Properties[f.name] = c.keys
-			for _, k := range c.keys {
-				if sc, ok := c.strings[k]; ok {
-					err = writeStrings(columnPath(dir, s.schema.name, f.name, k), sc)
+			if c.overflow != nil {
+				meta.Overflow = append(meta.Overflow, f.name)
+				if err = writeStrings(filepath.Join(path, "overflow"), c.overflow); err != nil {
+					break
+				}
+			}
+			for k, key := range c.keys {
+				if sc, ok := c.strings[key]; ok {
+					err = writeStrings(propertyPath(dir, s.schema.name, f.name, k), sc)
 				} else {
-					err = writeNumbers(columnPath(dir, s.schema.name, f.name, k), c.numbers[k])
+					err = writeNumbers(propertyPath(dir, s.schema.name, f.name, k), c.numbers[key])
 				}
 				if err != nil {
 					break
@@ -288,17 +302,24 @@ func writeSegment(dir string, s *segment) (extentTable, error) {
 }
 
 // lazy is a sealed column, read from its file the first time a query
-// reads it. A file that cannot be read fails the query that needs it.
+// reads it. A file that cannot be read fails the query that needs it,
+// and tells the store, which builds its index again.
 type lazy struct {
-	typ  kql.Type
-	load func() (kql.Column, error)
-	once sync.Once
-	col  kql.Column
-	err  error
+	typ     kql.Type
+	load    func() (kql.Column, error)
+	onError func(error)
+	once    sync.Once
+	col     kql.Column
+	err     error
 }
 
 func (c *lazy) get() kql.Column {
-	c.once.Do(func() { c.col, c.err = c.load() })
+	c.once.Do(func() {
+		c.col, c.err = c.load()
+		if c.err != nil {
+			c.onError(c.err)
+		}
+	})
 	if c.err != nil {
 		panic(fmt.Errorf("read the index: %w", c.err))
 	}
@@ -307,17 +328,13 @@ func (c *lazy) get() kql.Column {
 
 func (c *lazy) Type() kql.Type          { return c.typ }
 func (c *lazy) Value(row int) kql.Value { return c.get().Value(row) }
-func (c *lazy) Property(name string) kql.Column {
-	if pc, ok := c.get().(kql.PropertyColumn); ok {
-		return pc.Property(name)
-	}
-	return absent{}
-}
 
-// lazyBag is a sealed bag: each property its own lazy column.
+// lazyBag is a sealed bag: each property its own lazy column, and the
+// overflow's, if any.
 type lazyBag struct {
-	keys  []string
-	props map[string]*lazy
+	keys     []string
+	props    map[string]*lazy
+	overflow *lazy
 }
 
 func (c *lazyBag) Type() kql.Type { return kql.TypeDynamic }
@@ -325,6 +342,9 @@ func (c *lazyBag) Type() kql.Type { return kql.TypeDynamic }
 func (c *lazyBag) Property(name string) kql.Column {
 	if p, ok := c.props[name]; ok {
 		return p
+	}
+	if c.overflow != nil {
+		return overflowProperty{overflow: c.overflow, name: name}
 	}
 	return absent{}
 }
@@ -336,60 +356,59 @@ func (c *lazyBag) Value(row int) kql.Value {
 			bag[k] = v.D
 		}
 	}
+	if c.overflow != nil {
+		mergeOverflow(bag, c.overflow, row)
+	}
 	return kql.Dynamic(bag)
 }
 
-// openExtentTable is a sealed table's columns, each read when needed.
-func openExtentTable(dir string, schema *tableSchema, meta extentTable) []kql.Column {
+// openExtentTable is a sealed table's columns, each read when a query
+// first needs it; each query opens its own, so that what it read is
+// released with it.
+func openExtentTable(dir string, schema *tableSchema, meta extentTable, onError func(error)) []kql.Column {
 	cols := make([]kql.Column, len(schema.fields))
-	var rowsOnce sync.Once
-	var offsets []int64
-	var points []int32
-	var rowsErr error
+	rows := meta.Rows
 	for i, f := range schema.fields {
 		f := f
-		path := columnPath(dir, schema.name, f.name, "")
+		path := columnPath(dir, schema.name, f.name)
+		var load func() (kql.Column, error)
 		switch f.kind {
 		case kindString:
 			if f.name == "itemId" {
-				cols[i] = &lazy{typ: kql.TypeString, load: func() (kql.Column, error) {
-					rowsOnce.Do(func() { offsets, points, rowsErr = readRows(filepath.Join(dir, schema.name, "_rows")) })
-					return &sealedItemIDs{table: schema.name, offsets: offsets, points: points}, rowsErr
-				}}
-				continue
+				load = func() (kql.Column, error) {
+					offsets, points, err := readRows(filepath.Join(dir, schema.name, "_rows"), rows)
+					return &itemIDColumn{table: schema.name, offsets: offsets, points: points}, err
+				}
+				break
 			}
-			cols[i] = &lazy{typ: kql.TypeString, load: func() (kql.Column, error) { return readStrings(path, false) }}
+			load = func() (kql.Column, error) { return readStrings(path, rows, false) }
 		case kindJSON:
-			cols[i] = &lazy{typ: kql.TypeDynamic, load: func() (kql.Column, error) {
-				c, err := readStrings(path, false)
+			load = func() (kql.Column, error) {
+				c, err := readStrings(path, rows, false)
 				return &jsonColumn{text: c}, err
-			}}
+			}
 		case kindInt, kindBool, kindReal:
-			cols[i] = &lazy{typ: f.typ, load: func() (kql.Column, error) { return readNumbers(path, f.typ, false) }}
+			load = func() (kql.Column, error) { return readNumbers(path, rows, f.typ, false) }
 		case kindBag, kindMeasures:
 			bag := &lazyBag{keys: meta.Properties[f.name], props: map[string]*lazy{}}
-			for _, k := range bag.keys {
-				p := columnPath(dir, schema.name, f.name, k)
+			if slices.Contains(meta.Overflow, f.name) {
+				overflow := filepath.Join(path, "overflow")
+				bag.overflow = &lazy{typ: kql.TypeString, onError: onError, load: func() (kql.Column, error) { return readStrings(overflow, rows, false) }}
+			}
+			for k, key := range bag.keys {
+				p := propertyPath(dir, schema.name, f.name, k)
+				prop := &lazy{typ: kql.TypeDynamic, onError: onError}
 				if f.kind == kindBag {
-					bag.props[k] = &lazy{typ: kql.TypeDynamic, load: func() (kql.Column, error) { return readStrings(p, true) }}
+					prop.load = func() (kql.Column, error) { return readStrings(p, rows, true) }
 				} else {
-					bag.props[k] = &lazy{typ: kql.TypeDynamic, load: func() (kql.Column, error) { return readNumbers(p, kql.TypeReal, true) }}
+					prop.load = func() (kql.Column, error) { return readNumbers(p, rows, kql.TypeReal, true) }
 				}
+				bag.props[key] = prop
 			}
 			cols[i] = bag
+			continue
 		}
+		cols[i] = &lazy{typ: f.typ, load: load, onError: onError}
 	}
 	return cols
-}
-
-// sealedItemIDs computes a sealed row's itemId, as itemIDColumn does.
-type sealedItemIDs struct {
-	table   string
-	offsets []int64
-	points  []int32
-}
-
-func (c *sealedItemIDs) Type() kql.Type { return kql.TypeString }
-func (c *sealedItemIDs) Value(row int) kql.Value {
-	return kql.String(itemID(c.table, c.offsets[row], int(c.points[row])))
 }

@@ -4,8 +4,10 @@
 package query
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,7 +55,7 @@ func TestIndexAnswersAsTheEnvelopesDo(t *testing.T) {
 	writeStore(t, dir, 3*minSealRows, 7, false)
 	first := Open(dir)
 	count(t, first, "traces | count")
-	require.NotEmpty(t, first.extents, "the rows were sealed")
+	require.NotEmpty(t, first.manifest.Extents, "the rows were sealed")
 	assert.Zero(t, first.memoryRows())
 	manifest, err := os.ReadFile(filepath.Join(dir, IndexDir, "manifest.json"))
 	require.NoError(t, err)
@@ -64,7 +66,7 @@ func TestIndexAnswersAsTheEnvelopesDo(t *testing.T) {
 	// memory together.
 	writeStore(t, dir, 500, 8, true)
 	later := Open(dir)
-	assert.Equal(t, len(first.extents), len(later.extents), "a new process takes the index")
+	assert.Equal(t, len(first.manifest.Extents), len(later.manifest.Extents), "a new process takes the index")
 	indexedAndNot(t, dir, later)
 	assert.Positive(t, later.memoryRows(), "the appended lines are read from the envelopes")
 }
@@ -85,7 +87,7 @@ func TestIndexOfAnotherFileIsIgnored(t *testing.T) {
 	count(t, Open(dir), "traces | count")
 	writeStore(t, dir, 2*minSealRows, 11, false)
 	s := Open(dir)
-	assert.Empty(t, s.extents, "the first line differs: not this file's index")
+	assert.Empty(t, s.manifest.Extents, "the first line differs: not this file's index")
 	indexedAndNot(t, dir, s)
 
 	require.NoError(t, os.RemoveAll(filepath.Join(dir, IndexDir)))
@@ -110,8 +112,73 @@ func TestDamagedIndexFailsTheQuery(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "read the index")
 	// Columns the damage does not touch still answer.
-	_, err = resultJSON(t, Open(dir), "traces | summarize count() by severityLevel")
+	s := Open(dir)
+	_, err = resultJSON(t, s, "traces | summarize count() by severityLevel")
 	assert.NoError(t, err)
+	// The store that met the damage builds its index again: the next
+	// query answers.
+	_, err = resultJSON(t, s, "traces | project message")
+	require.Error(t, err)
+	got, err := resultJSON(t, s, "traces | summarize dcount(message)")
+	require.NoError(t, err)
+	plain := Open(t.TempDir())
+	plain.path, plain.noIndex = s.path, true
+	want, err := resultJSON(t, plain, "traces | summarize dcount(message)")
+	require.NoError(t, err)
+	assert.JSONEq(t, want, got)
+}
+
+// The collector and runcontext-query seal the same folder: one takes the
+// other's index rather than write its own over it, and both answer as the
+// envelopes do.
+func TestTwoProcessesShareTheIndex(t *testing.T) {
+	dir := t.TempDir()
+	writeStore(t, dir, 100, 7, false)
+	collector, cli := Open(dir), Open(dir)
+	count(t, collector, "traces | count")
+	count(t, cli, "traces | count")
+	writeStore(t, dir, 2*minSealRows, 8, true)
+	assert.Equal(t, int64(100+2*minSealRows), count(t, cli, "traces | count"), "the CLI seals")
+	require.Len(t, cli.manifest.Extents, 1)
+	assert.Equal(t, int64(100+2*minSealRows), count(t, collector, "traces | count"), "the collector takes the CLI's index")
+	assert.Equal(t, cli.manifest.Extents, collector.manifest.Extents)
+	writeStore(t, dir, minSealRows, 9, true)
+	count(t, collector, "traces | count")
+	require.Len(t, collector.manifest.Extents, 2, "the collector seals after it")
+	indexedAndNot(t, dir, cli)
+	entries, err := os.ReadDir(filepath.Join(dir, IndexDir))
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	assert.Len(t, names, 3, "two extents and the manifest, nothing left over: %v", names)
+}
+
+// Property names are data: names no file may have seal as any other.
+func TestPropertyNamesAreNotFileNames(t *testing.T) {
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, EnvelopesFile))
+	require.NoError(t, err)
+	for i := 0; i < minSealRows; i++ {
+		fmt.Fprintf(f, `{"name":"Microsoft.ApplicationInsights.Message","time":"2026-12-01T10:00:00Z","iKey":"k","data":{"baseType":"MessageData","baseData":{"message":"m","properties":{"":"empty","..":"dots","a/b":"slash","%s":"long","RunId":"R","runId":"r"}}}}`+"\n", strings.Repeat("x", 300))
+	}
+	require.NoError(t, f.Close())
+	s := Open(dir)
+	got, err := resultJSON(t, s, `traces | take 1 | project a = customDimensions['..'], b = customDimensions['a/b'], c = customDimensions.RunId, d = customDimensions.runId, e = customDimensions['']`)
+	require.NoError(t, err)
+	require.Len(t, s.manifest.Extents, 1, "sealed")
+	assert.JSONEq(t, `{"columns":[{"name":"a","type":"dynamic"},{"name":"b","type":"dynamic"},{"name":"c","type":"dynamic"},{"name":"d","type":"dynamic"},{"name":"e","type":"dynamic"}],"rows":[["dots","slash","R","r","empty"]]}`, got)
+}
+
+// A new envelopes file larger than the old one is read from its start.
+func TestReplacedFileIsReadAgain(t *testing.T) {
+	dir := t.TempDir()
+	writeStore(t, dir, 100, 7, false)
+	s := Open(dir)
+	assert.Equal(t, int64(100), count(t, s, "traces | count"))
+	writeStore(t, dir, 300, 8, false)
+	assert.Equal(t, int64(300), count(t, s, "traces | count"))
 }
 
 // Queries and a writer at once: each query sees the rows there were
@@ -140,4 +207,25 @@ func TestQueriesWhileTheFileGrows(t *testing.T) {
 		default:
 		}
 	}
+}
+
+// A sender with a new property name on every record: past maxBagKeys the
+// names share one overflow per row, and still answer, sealed or not.
+func TestManyPropertyNames(t *testing.T) {
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, EnvelopesFile))
+	require.NoError(t, err)
+	rows := maxBagKeys + minSealRows
+	for i := 0; i < rows; i++ {
+		fmt.Fprintf(f, `{"name":"Microsoft.ApplicationInsights.Message","time":"2026-12-01T10:00:00Z","iKey":"k","data":{"baseType":"MessageData","baseData":{"message":"m%d","properties":{"Level":"INFO","k%d":"v%d"}}}}`+"\n", i, i, i)
+	}
+	require.NoError(t, f.Close())
+	s := Open(dir)
+	q := "traces | where isnotempty(customDimensions.k5) or isnotempty(customDimensions['k" + fmt.Sprint(rows-1) + "']) | project message, n = array_length(bag_keys(customDimensions)), L = customDimensions.Level"
+	got, err := resultJSON(t, s, q)
+	require.NoError(t, err)
+	require.Len(t, s.manifest.Extents, 1, "sealed")
+	want := `{"columns":[{"name":"message","type":"string"},{"name":"n","type":"long"},{"name":"L","type":"dynamic"}],"rows":[["m5",2,"INFO"],["m` + fmt.Sprint(rows-1) + `",2,"INFO"]]}`
+	assert.JSONEq(t, want, got)
+	indexedAndNot(t, dir, Open(dir))
 }

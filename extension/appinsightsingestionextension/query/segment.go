@@ -27,8 +27,10 @@ func newSegment(schema *tableSchema) *segment {
 		switch f.kind {
 		case kindString:
 			if f.name == "itemId" {
-				s.cols = append(s.cols, &itemIDColumn{s: s})
-				s.adders = append(s.adders, func(*envelope, int) {})
+				col := &itemIDColumn{table: schema.name}
+				s.cols = append(s.cols, col)
+				// After add has appended the row's offset and point.
+				s.adders = append(s.adders, func(*envelope, int) { col.offsets, col.points = s.offsets, s.points })
 				continue
 			}
 			col := newStringColumn(false)
@@ -73,6 +75,13 @@ func (s *segment) add(e *envelope, offset int64) {
 		}
 		s.n++
 	}
+}
+
+// extentColumns are one part of a table: a sealed extent's, or the rows
+// in memory.
+type extentColumns struct {
+	rows int
+	cols []kql.Column
 }
 
 // storeTable is a table over its parts, sealed extents then the rows in

@@ -6,6 +6,7 @@ package query
 import (
 	"bufio"
 	"bytes"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -17,6 +18,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/otelcol-runcontext/otelcol-runcontext/internal/kql"
@@ -48,51 +50,45 @@ type Store struct {
 	dir, path string
 
 	mu       sync.RWMutex
-	extents  []*extent
+	manifest manifest            // the sealed extents this store reads
 	memory   map[string]*segment // by envelope type: Message, Exception, ...
 	offset   int64               // bytes of the envelopes file read, up to a line's end
-	manifest manifest
-	skipped  int // lines no table takes, or not JSON
+	head     string              // the file's identity (fileHead), once read
+	skipped  int                 // lines no table takes, or not JSON
+	// broken is set by a query that could not read an extent: the next
+	// refresh builds the index again from the envelopes.
+	broken atomic.Bool
 	// noIndex keeps every row in memory and writes no index (tests
 	// compare the two).
 	noIndex bool
 }
 
-// extent is a sealed extent's tables, columns read on demand.
-type extent struct {
-	tables map[string]extentColumns
-}
-
-type extentColumns struct {
-	rows int
-	cols []kql.Column
-}
-
-// manifest is index/manifest.json: which extents cover which bytes of
+// manifest is index/manifest.json: which extents hold which bytes of
 // which envelopes file.
 type manifest struct {
-	Version int    `json:"version"`
-	Offset  int64  `json:"offset"` // bytes of the envelopes file the extents hold
-	Head    string `json:"head"`   // SHA-256 of the file's first line: the same file
-	Extents []struct {
-		Name   string                 `json:"name"`
-		Tables map[string]extentTable `json:"tables"`
-	} `json:"extents"`
+	Version int           `json:"version"`
+	Offset  int64         `json:"offset"` // bytes of the envelopes file the extents hold
+	Head    string        `json:"head"`   // fileHead of that file
+	Extents []extentEntry `json:"extents"`
 }
 
-const manifestVersion = 1
+type extentEntry struct {
+	Name   string                 `json:"name"`
+	Tables map[string]extentTable `json:"tables"`
+}
+
+const manifestVersion = 2
 
 // Open is the store of a folder; its envelopes file need not exist yet.
 func Open(dir string) *Store {
 	s := &Store{dir: dir, path: filepath.Join(dir, EnvelopesFile)}
 	s.reset()
-	s.loadIndex()
+	s.adopt(s.readManifest())
 	return s
 }
 
 func (s *Store) reset() {
-	s.offset, s.skipped = 0, 0
-	s.extents = nil
+	s.offset, s.skipped, s.head = 0, 0, ""
 	s.manifest = manifest{Version: manifestVersion}
 	s.newMemory()
 }
@@ -104,6 +100,8 @@ func (s *Store) newMemory() {
 	}
 }
 
+func (s *Store) indexDir() string { return filepath.Join(s.dir, IndexDir) }
+
 // fileHead identifies the envelopes file by its first line.
 func (s *Store) fileHead() string {
 	f, err := os.Open(s.path)
@@ -113,46 +111,43 @@ func (s *Store) fileHead() string {
 	defer f.Close()
 	buf := make([]byte, 64<<10)
 	n, _ := io.ReadFull(f, buf)
-	if i := bytes.IndexByte(buf[:n], '\n'); i >= 0 {
-		n = i
+	i := bytes.IndexByte(buf[:n], '\n')
+	if i < 0 {
+		return "" // no whole line yet
 	}
-	sum := sha256.Sum256(buf[:n])
+	sum := sha256.Sum256(buf[:i])
 	return hex.EncodeToString(sum[:])
 }
 
-// loadIndex takes the extents of the index when they are of this
-// envelopes file; an index of another file is ignored (and replaced at
-// the next seal).
-func (s *Store) loadIndex() {
-	raw, err := os.ReadFile(filepath.Join(s.dir, IndexDir, "manifest.json"))
+// readManifest is the index's manifest when it is of this envelopes
+// file, as it is now; else nil.
+func (s *Store) readManifest() *manifest {
+	raw, err := os.ReadFile(filepath.Join(s.indexDir(), "manifest.json"))
 	if err != nil {
-		return
+		return nil
 	}
 	var m manifest
-	if json.Unmarshal(raw, &m) != nil || m.Version != manifestVersion {
-		return
+	if json.Unmarshal(raw, &m) != nil || m.Version != manifestVersion || m.Head == "" {
+		return nil
 	}
 	info, err := os.Stat(s.path)
 	if err != nil || info.Size() < m.Offset || m.Head != s.fileHead() {
-		return
+		return nil
 	}
-	s.manifest = m
-	s.offset = m.Offset
-	for _, e := range m.Extents {
-		s.extents = append(s.extents, openExtent(filepath.Join(s.dir, IndexDir, e.Name), e.Tables))
-	}
+	return &m
 }
 
-func openExtent(dir string, tables map[string]extentTable) *extent {
-	e := &extent{tables: map[string]extentColumns{}}
-	for i := range schemas {
-		meta := tables[schemas[i].name]
-		if meta.Rows == 0 {
-			continue
-		}
-		e.tables[schemas[i].name] = extentColumns{rows: meta.Rows, cols: openExtentTable(dir, &schemas[i], meta)}
+// adopt takes a manifest that holds more of the file than this store has
+// sealed (another process sealed it): its extents, and the lines after
+// them, read again.
+func (s *Store) adopt(m *manifest) bool {
+	if m == nil || m.Offset <= s.manifest.Offset {
+		return false
 	}
-	return e
+	s.manifest = *m
+	s.offset, s.head = m.Offset, m.Head
+	s.newMemory()
+	return true
 }
 
 // refresh reads what was appended to the envelopes file since the last
@@ -160,6 +155,11 @@ func openExtent(dir string, tables map[string]extentTable) *extent {
 func (s *Store) refresh() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.broken.Swap(false) {
+		// An extent could not be read: build the index again.
+		_ = os.RemoveAll(s.indexDir())
+		s.reset()
+	}
 	f, err := os.Open(s.path)
 	if errors.Is(err, os.ErrNotExist) {
 		s.reset()
@@ -173,8 +173,11 @@ func (s *Store) refresh() error {
 	if err != nil {
 		return err
 	}
-	if info.Size() < s.offset {
-		s.reset() // a new file: read it from the start
+	if info.Size() < s.offset || (s.offset > 0 && s.head != s.fileHead()) {
+		s.reset() // another file: read it from the start
+	}
+	if !s.noIndex {
+		s.adopt(s.readManifest())
 	}
 	if info.Size() > s.offset {
 		if err := s.readFrom(f); err != nil {
@@ -188,24 +191,26 @@ func (s *Store) refresh() error {
 }
 
 func (s *Store) readFrom(f *os.File) error {
-	if _, err := f.Seek(s.offset, io.SeekStart); err != nil {
-		return err
-	}
-	buf := make([]byte, 0, 8<<20)
 	chunk := make([]byte, 4<<20)
+	var carry []byte
 	for {
-		n, err := f.Read(chunk)
-		buf = append(buf, chunk[:n]...)
+		n, err := f.ReadAt(chunk, s.offset+int64(len(carry)))
+		buf := append(carry, chunk[:n]...)
 		// Whole lines only: a line being written is read next time.
 		if end := bytes.LastIndexByte(buf, '\n'); end >= 0 {
+			if s.offset == 0 {
+				s.head = s.fileHead()
+			}
 			s.addLines(buf[:end+1])
 			s.offset += int64(end + 1)
-			buf = append(buf[:0], buf[end+1:]...)
-			if s.memoryRows() >= sealRows && !s.noIndex {
-				s.seal()
+			carry = append([]byte(nil), buf[end+1:]...)
+			if s.memoryRows() >= sealRows && !s.noIndex && s.seal() {
+				carry = nil // another process's index: read on from its end
 			}
+		} else {
+			carry = buf
 		}
-		if err == io.EOF {
+		if err == io.EOF || n == 0 {
 			return nil
 		}
 		if err != nil {
@@ -260,13 +265,14 @@ func (s *Store) memoryRows() int {
 }
 
 // seal writes the rows in memory as a new extent, and the manifest that
-// names it; while another process seals the same folder, the rows stay
-// in memory. A seal that fails leaves the index as it was: the rows stay
-// in memory, and the index is only ever a copy.
-func (s *Store) seal() {
-	index := filepath.Join(s.dir, IndexDir)
+// names it, one process at a time (a lock file). When another process
+// has sealed more of the file meanwhile, this store takes that index
+// instead, and reports so: its reader goes on from the index's end. A
+// seal that fails leaves the rows in memory: the index is only a copy.
+func (s *Store) seal() (adopted bool) {
+	index := s.indexDir()
 	if err := os.MkdirAll(index, 0o700); err != nil {
-		return
+		return false
 	}
 	lock := filepath.Join(index, "seal.lock")
 	lf, err := os.OpenFile(lock, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
@@ -275,26 +281,25 @@ func (s *Store) seal() {
 		if info, serr := os.Stat(lock); serr == nil && time.Since(info.ModTime()) > 10*time.Minute {
 			_ = os.Remove(lock)
 		}
-		return
+		return false
 	}
 	defer func() { _ = lf.Close(); _ = os.Remove(lock) }()
 
-	// Another process may have sealed meanwhile: take its manifest only
-	// if it covers exactly what this store has sealed.
-	m := s.manifest
-	if m.Head == "" || len(m.Extents) == 0 {
-		m = manifest{Version: manifestVersion, Head: s.fileHead()}
-		// An index of another file goes.
-		entries, _ := os.ReadDir(index)
-		for _, e := range entries {
-			if e.IsDir() {
-				_ = os.RemoveAll(filepath.Join(index, e.Name()))
-			}
-		}
+	disk := s.readManifest()
+	if s.adopt(disk) {
+		return true
 	}
-	name := fmt.Sprintf("extent-%016x", s.offset)
+	m := s.manifest
+	if disk == nil || m.Head == "" {
+		// No index of this file: start one.
+		m = manifest{Version: manifestVersion, Head: s.head}
+	}
+	s.removeUnnamed(m)
+
+	var suffix [4]byte
+	_, _ = rand.Read(suffix[:])
+	name := fmt.Sprintf("extent-%016x-%x", s.offset, suffix)
 	tmp := filepath.Join(index, name+".tmp")
-	_ = os.RemoveAll(tmp)
 	tables := map[string]extentTable{}
 	for _, seg := range s.memory {
 		if seg.n == 0 {
@@ -303,27 +308,38 @@ func (s *Store) seal() {
 		meta, err := writeSegment(tmp, seg)
 		if err != nil {
 			_ = os.RemoveAll(tmp)
-			return
+			return false
 		}
 		tables[seg.schema.name] = meta
 	}
-	final := filepath.Join(index, name)
-	_ = os.RemoveAll(final)
-	if os.Rename(tmp, final) != nil {
+	if os.Rename(tmp, filepath.Join(index, name)) != nil {
 		_ = os.RemoveAll(tmp)
-		return
+		return false
 	}
 	m.Offset = s.offset
-	m.Extents = append(m.Extents, struct {
-		Name   string                 `json:"name"`
-		Tables map[string]extentTable `json:"tables"`
-	}{Name: name, Tables: tables})
+	m.Extents = append(append([]extentEntry(nil), m.Extents...), extentEntry{Name: name, Tables: tables})
 	if writeManifest(index, m) != nil {
-		return
+		return false
 	}
 	s.manifest = m
-	s.extents = append(s.extents, openExtent(final, tables))
 	s.newMemory()
+	return false
+}
+
+// removeUnnamed deletes what no manifest of this file names: extents of
+// another file, a crashed sealer's, and unfinished ones. Under the seal
+// lock, so that no sealer is between its rename and its manifest.
+func (s *Store) removeUnnamed(m manifest) {
+	named := map[string]bool{"manifest.json": true, "seal.lock": true}
+	for _, e := range m.Extents {
+		named[e.Name] = true
+	}
+	entries, _ := os.ReadDir(s.indexDir())
+	for _, e := range entries {
+		if !named[e.Name()] {
+			_ = os.RemoveAll(filepath.Join(s.indexDir(), e.Name()))
+		}
+	}
 }
 
 func writeManifest(index string, m manifest) error {
@@ -394,9 +410,10 @@ func (c *catalog) Table(name string) (kql.Table, error) {
 			continue
 		}
 		var parts []extentColumns
-		for _, e := range c.s.extents {
-			if t, ok := e.tables[name]; ok {
-				parts = append(parts, t)
+		for _, e := range c.s.manifest.Extents {
+			if meta, ok := e.Tables[name]; ok && meta.Rows > 0 {
+				dir := filepath.Join(c.s.indexDir(), e.Name)
+				parts = append(parts, extentColumns{rows: meta.Rows, cols: openExtentTable(dir, schema, meta, c.s.markBroken)})
 			}
 		}
 		mem := c.s.memory[schema.envelope]
@@ -409,6 +426,8 @@ func (c *catalog) Table(name string) (kql.Table, error) {
 	}
 	return nil, nil
 }
+
+func (s *Store) markBroken(error) { s.broken.Store(true) }
 
 // apply keeps the rows whose timestamp is in [From, To].
 func (sp Span) apply(t kql.Table) kql.Table {

@@ -62,15 +62,20 @@ function table(t, link) {
 const numeric = (c) => ['long', 'int', 'real'].includes(c.type);
 const palette = ['#0f6cbd', '#b3261e', '#8a5300', '#2e7d32', '#6a1b9a', '#00838f'];
 
-// chart draws a time chart (a datetime column, numbers, optionally series
+const maxOf = (xs) => xs.reduce((a, b) => (b > a ? b : a), -Infinity);
+const minOf = (xs) => xs.reduce((a, b) => (b < a ? b : a), Infinity);
+
+// chart draws what render asks for, or a summarize-by-bin result (a
+// datetime first, a number, at most a series name): a time chart (series
 // by a string column) or a bar chart (a string column and numbers).
 function chart(t, kind) {
   const time = t.columns.findIndex((c) => c.type === 'datetime');
   const value = t.columns.findIndex(numeric);
   const label = t.columns.findIndex((c) => c.type === 'string');
-  if (value < 0) return null;
-  if (!kind) kind = time >= 0 ? 'timechart' : '';
+  if (value < 0 || t.rows.length === 0 || t.rows.length > 5000) return null;
+  if (!kind && time === 0 && t.columns.length <= 3) kind = 'timechart';
   if (!['timechart', 'linechart', 'barchart', 'columnchart'].includes(kind)) return null;
+  if ((kind === 'timechart' || kind === 'linechart') && time < 0) return null;
   const W = 720, H = 260, L = 48, B = 28;
   const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
   svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
@@ -84,14 +89,14 @@ function chart(t, kind) {
     svg.append(e);
     return e;
   };
-  const max = Math.max(1, ...t.rows.map((r) => Number(r[value]) || 0));
+  const max = Math.max(1, maxOf(t.rows.map((r) => Number(r[value]) || 0)));
   const y = (v) => H - B - (v / max) * (H - B - 10);
   add('line', { x1: L, y1: H - B, x2: W - 5, y2: H - B, stroke: '#999' });
   add('text', { x: 4, y: 14, 'font-size': 11, fill: '#555' }, String(max));
   add('text', { x: 4, y: H - B, 'font-size': 11, fill: '#555' }, '0');
   if (kind === 'timechart' || kind === 'linechart') {
     const xs = t.rows.map((r) => Date.parse(r[time]));
-    const x0 = Math.min(...xs), x1 = Math.max(...xs);
+    const x0 = minOf(xs), x1 = maxOf(xs);
     const x = (v) => L + (x1 === x0 ? 0.5 : (v - x0) / (x1 - x0)) * (W - L - 10);
     const series = new Map();
     t.rows.forEach((r) => {
