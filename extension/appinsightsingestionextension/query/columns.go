@@ -175,34 +175,21 @@ func newBagColumn() *bagColumn {
 }
 
 func (c *bagColumn) addStrings(p map[string]string) {
-	var extra map[string]any
-	for k, v := range p {
-		col, ok := c.strings[k]
-		if !ok {
-			if len(c.keys) >= maxBagKeys {
-				if extra == nil {
-					extra = map[string]any{}
-				}
-				extra[k] = v
-				continue
-			}
-			col = newStringColumn(true)
-			col.padTo(c.n)
-			c.strings[k] = col
-			c.keys = insertSorted(c.keys, k)
-		}
-		col.add(v)
-	}
-	c.endRow(extra)
-	for _, col := range c.strings {
-		col.padTo(c.n)
-	}
+	addRow(c, p, c.strings, func() *stringColumn { return newStringColumn(true) }, (*stringColumn).add, (*stringColumn).padTo)
 }
 
 func (c *bagColumn) addNumbers(m map[string]float64) {
+	addRow(c, m, c.numbers, func() *numberColumn { return &numberColumn{typ: kql.TypeReal, dynamic: true} },
+		func(col *numberColumn, v float64) { col.addReal(v, true) }, (*numberColumn).padTo)
+}
+
+// addRow adds a row's properties to their columns (new ones padded to the
+// rows before), the ones past maxBagKeys to the overflow, and pads every
+// column the row lacks.
+func addRow[V any, C any](c *bagColumn, props map[string]V, cols map[string]C, newCol func() C, add func(C, V), pad func(C, int)) {
 	var extra map[string]any
-	for k, v := range m {
-		col, ok := c.numbers[k]
+	for k, v := range props {
+		col, ok := cols[k]
 		if !ok {
 			if len(c.keys) >= maxBagKeys {
 				if extra == nil {
@@ -211,16 +198,16 @@ func (c *bagColumn) addNumbers(m map[string]float64) {
 				extra[k] = v
 				continue
 			}
-			col = &numberColumn{typ: kql.TypeReal, dynamic: true}
-			col.padTo(c.n)
-			c.numbers[k] = col
+			col = newCol()
+			pad(col, c.n)
+			cols[k] = col
 			c.keys = insertSorted(c.keys, k)
 		}
-		col.addReal(v, true)
+		add(col, v)
 	}
 	c.endRow(extra)
-	for _, col := range c.numbers {
-		col.padTo(c.n)
+	for _, col := range cols {
+		pad(col, c.n)
 	}
 }
 

@@ -4,8 +4,9 @@
 package query // import "github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension/query"
 
 import (
-	"encoding/json"
 	"strings"
+
+	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension/ingestion"
 )
 
 // envelope is a stored line, with every field some table's column reads.
@@ -22,24 +23,24 @@ type envelope struct {
 }
 
 type baseData struct {
-	Message       string             `json:"message"`
-	SeverityLevel *int64             `json:"severityLevel"`
-	Name          string             `json:"name"`
-	ID            string             `json:"id"`
-	Duration      string             `json:"duration"`
-	ResponseCode  string             `json:"responseCode"`
-	ResultCode    string             `json:"resultCode"`
-	Success       *bool              `json:"success"`
-	URL           string             `json:"url"`
-	Source        string             `json:"source"`
-	Data          string             `json:"data"`
-	Target        string             `json:"target"`
-	Type          string             `json:"type"`
-	ProblemID     string             `json:"problemId"`
-	Exceptions    []exceptionDetails `json:"exceptions"`
-	Metrics       []dataPoint        `json:"metrics"`
-	Properties    properties         `json:"properties"`
-	Measurements  map[string]float64 `json:"measurements"`
+	Message       string               `json:"message"`
+	SeverityLevel *int64               `json:"severityLevel"`
+	Name          string               `json:"name"`
+	ID            string               `json:"id"`
+	Duration      string               `json:"duration"`
+	ResponseCode  string               `json:"responseCode"`
+	ResultCode    string               `json:"resultCode"`
+	Success       *bool                `json:"success"`
+	URL           string               `json:"url"`
+	Source        string               `json:"source"`
+	Data          string               `json:"data"`
+	Target        string               `json:"target"`
+	Type          string               `json:"type"`
+	ProblemID     string               `json:"problemId"`
+	Exceptions    []exceptionDetails   `json:"exceptions"`
+	Metrics       []dataPoint          `json:"metrics"`
+	Properties    ingestion.Properties `json:"properties"`
+	Measurements  map[string]float64   `json:"measurements"`
 }
 
 type exceptionDetails struct {
@@ -68,29 +69,6 @@ type dataPoint struct {
 	Min    *float64 `json:"min"`
 	Max    *float64 `json:"max"`
 	StdDev *float64 `json:"stdDev"`
-}
-
-// properties are customDimensions: strings as the service stores them; a
-// number or a boolean a sender wrote is kept as its JSON text, as the
-// service does (and the ingestion endpoint's reader).
-type properties map[string]string
-
-func (p *properties) UnmarshalJSON(b []byte) error {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return err
-	}
-	out := make(properties, len(raw))
-	for k, v := range raw {
-		var s string
-		if json.Unmarshal(v, &s) == nil {
-			out[k] = s
-		} else {
-			out[k] = string(v)
-		}
-	}
-	*p = out
-	return nil
 }
 
 // itemType is the envelope's type as the tables know it: the last part of
