@@ -399,6 +399,14 @@ func TestZeroCodeQuickStart(t *testing.T) {
 	assert.Equal(t, 1, exit.ExitCode(), "the step's own exit code")
 	store := filepath.Join(root, ".local", "state", "otelcol-runcontext", "appinsights", "envelopes.jsonl")
 	assert.Contains(t, string(out), "runcontext-launch: --local: what the step sends is stored in "+store)
+	// The query the launcher suggests works on that store, with no
+	// collector running.
+	assert.Contains(t, string(out), "query it with: runcontext-query --data "+filepath.Dir(store))
+	cli, err := queryCLI()
+	require.NoError(t, err)
+	table, err := exec.Command(cli, "--data", filepath.Dir(store), "traces | where message has 'checkpoint' | project message").Output()
+	require.NoError(t, err)
+	assert.Contains(t, string(table), "ERROR:train:could not write checkpoint")
 	envs := readEnvelopes(t, store)
 	assert.Contains(t, messages(envs), "ERROR stderr ERROR:train:could not write checkpoint")
 	var types []string

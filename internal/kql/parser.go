@@ -576,7 +576,7 @@ func (p *parser) parseAnd() Expr {
 var stringOps = map[string]bool{
 	"has": true, "has_cs": true, "hasprefix": true, "hasprefix_cs": true, "hassuffix": true, "hassuffix_cs": true,
 	"contains": true, "contains_cs": true, "startswith": true, "startswith_cs": true,
-	"endswith": true, "endswith_cs": true, "has_any": false, "has_all": false,
+	"endswith": true, "endswith_cs": true,
 }
 
 func (p *parser) parseComparison() Expr {
@@ -782,7 +782,7 @@ func (p *parser) parsePrimary() Expr {
 		case "null":
 			return &Literal{Value: Null(TypeNull), Pos: t.pos}
 		}
-		if p.isPunct("(") && p.adjacentCall(t) {
+		if p.isPunct("(") { // name(...) is a call, with or without a space
 			p.next()
 			call := &Call{Name: t.text, Pos: t.pos}
 			for !p.isPunct(")") {
@@ -807,9 +807,6 @@ func (p *parser) parsePrimary() Expr {
 	p.fail(t.pos, "expected an expression, found %s", describe(t))
 	return nil
 }
-
-// adjacentCall: name( is a call; Kusto allows a space too.
-func (p *parser) adjacentCall(token) bool { return true }
 
 func (p *parser) literal(t token) Value {
 	text := strings.TrimSpace(t.text)

@@ -265,7 +265,8 @@ func (l *launcher) startCollector(signals <-chan os.Signal) (*collector, error) 
 				l.say("the spool folder %s is in use by another collector: this step's collector uses %s", base, dir)
 			}
 			if l.opts.Local {
-				l.say("--local: what the step sends is stored in %s", filepath.Join(dir, "appinsights", "envelopes.jsonl"))
+				store := filepath.Join(dir, "appinsights")
+				l.say("--local: what the step sends is stored in %s; query it with: runcontext-query --data %s 'traces | take 10'", filepath.Join(store, "envelopes.jsonl"), store)
 			}
 			return col, nil
 		case errors.Is(err, errPortTaken):
