@@ -17,6 +17,7 @@ require (
 	github.com/open-telemetry/opentelemetry-collector-contrib/processor/transformprocessor v0.161.0
 	github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsdeliveryextension v0.0.0
 	github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension v0.0.0
+	github.com/otelcol-runcontext/otelcol-runcontext/internal/kql v0.0.0
 	github.com/otelcol-runcontext/otelcol-runcontext/processor/runcontextprocessor v0.0.0
 	github.com/stretchr/testify v1.12.1
 	go.opentelemetry.io/collector/component v1.67.0
@@ -135,7 +136,6 @@ require (
 	github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatautil v0.161.0 // indirect
 	github.com/open-telemetry/opentelemetry-collector-contrib/pkg/sampling v0.161.0 // indirect
 	github.com/open-telemetry/opentelemetry-collector-contrib/pkg/status v0.161.0 // indirect
-	github.com/otelcol-runcontext/otelcol-runcontext/internal/kql v0.0.0 // indirect
 	github.com/otelcol-runcontext/otelcol-runcontext/internal/trackprotocol v0.0.0 // indirect
 	github.com/pierrec/lz4/v4 v4.1.29 // indirect
 	github.com/pkg/browser v0.0.0-20240102092130-5ac0b6a4141c // indirect
