@@ -161,7 +161,7 @@ func readStrings(path string, rows int, dynamic bool) (*stringColumn, error) {
 	}
 	n := int(r.uvarint())
 	d := int(r.uvarint())
-	if r.err != nil || n != rows || d > len(r.b)+1 || n > len(r.b)/4+1 {
+	if r.err != nil || n != rows || d < 1 || d > len(r.b)+1 || n < 0 || n > len(r.b)/4+1 {
 		return nil, fmt.Errorf("%s: damaged", path)
 	}
 	c := &stringColumn{dynamic: dynamic, dict: make([]string, d), ids: make([]uint32, n)}
@@ -315,10 +315,15 @@ type lazy struct {
 
 func (c *lazy) get() kql.Column {
 	c.once.Do(func() {
+		defer func() {
+			if p := recover(); p != nil {
+				c.col, c.err = nil, fmt.Errorf("%v", p)
+			}
+			if c.err != nil {
+				c.onError(c.err)
+			}
+		}()
 		c.col, c.err = c.load()
-		if c.err != nil {
-			c.onError(c.err)
-		}
 	})
 	if c.err != nil {
 		panic(fmt.Errorf("read the index: %w", c.err))

@@ -4,17 +4,19 @@
 package query
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/otelcol-runcontext/otelcol-runcontext/extension/appinsightsingestionextension/query/storegen"
+	"github.com/otelcol-runcontext/otelcol-runcontext/internal/kql"
 )
 
 func writeStore(t *testing.T, dir string, traces int, seed uint64, appendTo bool) {
@@ -82,10 +84,15 @@ func TestIndexOfAnotherFileIsIgnored(t *testing.T) {
 	writeStore(t, dir, 100, 9, false)
 	assert.Equal(t, int64(100), count(t, Open(dir), "traces | count"))
 
-	// A new store of the same size, other content.
+	// Another file of the same size: one byte of its first line differs.
 	writeStore(t, dir, 2*minSealRows, 7, false)
 	count(t, Open(dir), "traces | count")
-	writeStore(t, dir, 2*minSealRows, 11, false)
+	path := filepath.Join(dir, EnvelopesFile)
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	i := strings.Index(string(raw), `"message":"`) + len(`"message":"`)
+	raw[i] ^= 0x20 // the first message's first letter, in another case
+	require.NoError(t, os.WriteFile(path, raw, 0o600))
 	s := Open(dir)
 	assert.Empty(t, s.manifest.Extents, "the first line differs: not this file's index")
 	indexedAndNot(t, dir, s)
@@ -181,32 +188,149 @@ func TestReplacedFileIsReadAgain(t *testing.T) {
 	assert.Equal(t, int64(300), count(t, s, "traces | count"))
 }
 
-// Queries and a writer at once: each query sees the rows there were
-// when it started, and nothing races (go test -race).
+// smallSeals makes extents of a few hundred rows, so that small stores
+// seal many times, in the middle of a read too.
+func smallSeals(t *testing.T) {
+	rows, min := sealRows, minSealRows
+	sealRows, minSealRows = 512, 128
+	t.Cleanup(func() { sealRows, minSealRows = rows, min })
+}
+
+// Three stores on one folder (a collector and two CLIs), each queried
+// from its own goroutine while a writer appends: every query sees the
+// rows there were when it started, never fewer than before, and at the
+// end every store answers as the envelopes do (go test -race for the
+// locking).
 func TestQueriesWhileTheFileGrows(t *testing.T) {
+	smallSeals(t)
 	dir := t.TempDir()
 	writeStore(t, dir, 100, 7, false)
-	s := Open(dir)
+	const appends, each = 30, 200
 	done := make(chan struct{})
+	errs := make(chan error, 8)
 	go func() {
 		defer close(done)
-		for i := 0; i < 20; i++ {
-			writeStore(t, dir, 50, uint64(i), true)
-			time.Sleep(time.Millisecond)
+		for i := 0; i < appends; i++ {
+			f, err := os.OpenFile(filepath.Join(dir, EnvelopesFile), os.O_WRONLY|os.O_APPEND, 0o600)
+			if err == nil {
+				err = storegen.Write(f, storegen.Options{Now: fixtureNow, Days: 10, Runs: 12, Traces: each, Seed: uint64(i)})
+				err = errors.Join(err, f.Close())
+			}
+			if err != nil {
+				errs <- err
+				return
+			}
 		}
 	}()
-	last := int64(0)
-	for {
-		n := count(t, s, "traces | count")
-		assert.GreaterOrEqual(t, n, last, "rows are never lost")
-		last = n
-		select {
-		case <-done:
-			assert.Equal(t, int64(100+20*50), count(t, s, "traces | count"))
-			return
-		default:
-		}
+	stores := []*Store{Open(dir), Open(dir), Open(dir)}
+	var wg sync.WaitGroup
+	for _, s := range stores {
+		wg.Add(1)
+		go func(s *Store) {
+			defer wg.Done()
+			last := int64(0)
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				var n int64
+				err := s.Query("traces | count", fixtureNow, Span{}, func(res *kql.Result) error {
+					rows, err := res.Rows()
+					if err == nil {
+						n = rows[0][0].I
+					}
+					return err
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+				if n < last {
+					errs <- fmt.Errorf("%d rows after %d", n, last)
+					return
+				}
+				last = n
+			}
+		}(s)
 	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for _, s := range stores {
+		assert.Equal(t, int64(100+appends*each), count(t, s, "traces | count"))
+	}
+	assert.Equal(t, int64(100+appends*each), count(t, Open(dir), "traces | count"))
+	indexedAndNot(t, dir, Open(dir))
+}
+
+// A store that has sealed while another process seals more of the file
+// at the same time: each takes the other's index mid-read, and no row is
+// lost or counted twice.
+func TestSealersTakeEachOthersIndexMidRead(t *testing.T) {
+	smallSeals(t)
+	dir := t.TempDir()
+	writeStore(t, dir, 6000, 7, false)
+	a, b := Open(dir), Open(dir)
+	var wg sync.WaitGroup
+	counts := make([]int64, 2)
+	for i, s := range []*Store{a, b} {
+		wg.Add(1)
+		go func(i int, s *Store) {
+			defer wg.Done()
+			_ = s.Query("traces | count", fixtureNow, Span{}, func(res *kql.Result) error {
+				rows, err := res.Rows()
+				if err == nil {
+					counts[i] = rows[0][0].I
+				}
+				return err
+			})
+		}(i, s)
+	}
+	wg.Wait()
+	assert.Equal(t, []int64{6000, 6000}, counts)
+	total := 0
+	for _, e := range Open(dir).manifest.Extents {
+		total += e.Tables["traces"].Rows
+	}
+	assert.LessOrEqual(t, total, 6000, "no row sealed twice")
+	indexedAndNot(t, dir, Open(dir))
+}
+
+// A first line longer than the 64 KiB that identify the file, sealed
+// twice: the second seal adds to the index rather than replace it.
+func TestLongFirstLine(t *testing.T) {
+	smallSeals(t)
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, EnvelopesFile))
+	require.NoError(t, err)
+	fmt.Fprintf(f, `{"name":"Microsoft.ApplicationInsights.Message","time":"2026-12-01T10:00:00Z","iKey":"k","data":{"baseType":"MessageData","baseData":{"message":"%s"}}}`+"\n", strings.Repeat("x", 100<<10))
+	require.NoError(t, f.Close())
+	writeStore(t, dir, 600, 7, true)
+	s := Open(dir)
+	assert.Equal(t, int64(601), count(t, s, "traces | count"))
+	writeStore(t, dir, 600, 8, true)
+	assert.Equal(t, int64(1201), count(t, s, "traces | count"))
+	assert.GreaterOrEqual(t, len(s.manifest.Extents), 2)
+	assert.Equal(t, int64(1201), count(t, Open(dir), "traces | count"))
+}
+
+// The index deleted under a store that has sealed: its rows are read
+// again, not lost.
+func TestIndexDeletedUnderAStore(t *testing.T) {
+	smallSeals(t)
+	dir := t.TempDir()
+	writeStore(t, dir, 1000, 7, false)
+	s := Open(dir)
+	assert.Equal(t, int64(1000), count(t, s, "traces | count"))
+	require.NotEmpty(t, s.manifest.Extents)
+	require.NoError(t, os.RemoveAll(filepath.Join(dir, IndexDir)))
+	writeStore(t, dir, 1000, 8, true)
+	assert.Equal(t, int64(2000), count(t, s, "traces | count"))
+	assert.Equal(t, int64(2000), count(t, Open(dir), "traces | count"))
 }
 
 // A sender with a new property name on every record: past maxBagKeys the

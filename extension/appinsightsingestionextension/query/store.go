@@ -38,7 +38,7 @@ const IndexDir = "index"
 // Sealing: rows are kept in memory until a table has sealRows of them,
 // or a refresh ends with at least minSealRows, and are then written as
 // an extent.
-const (
+var (
 	sealRows    = 65536
 	minSealRows = 8192
 )
@@ -56,8 +56,10 @@ type Store struct {
 	head     string              // the file's identity (fileHead), once read
 	skipped  int                 // lines no table takes, or not JSON
 	// broken is set by a query that could not read an extent: the next
-	// refresh builds the index again from the envelopes.
-	broken atomic.Bool
+	// refresh reads the envelopes again, and rebuild makes the next seal
+	// start a new index (under the lock) rather than take the damaged one.
+	broken  atomic.Bool
+	rebuild bool
 	// noIndex keeps every row in memory and writes no index (tests
 	// compare the two).
 	noIndex bool
@@ -112,7 +114,11 @@ func (s *Store) fileHead() string {
 	buf := make([]byte, 64<<10)
 	n, _ := io.ReadFull(f, buf)
 	i := bytes.IndexByte(buf[:n], '\n')
-	if i < 0 {
+	switch {
+	case i >= 0:
+	case n == len(buf):
+		i = n // a first line longer than the buffer: its start
+	default:
 		return "" // no whole line yet
 	}
 	sum := sha256.Sum256(buf[:i])
@@ -137,6 +143,19 @@ func (s *Store) readManifest() *manifest {
 	return &m
 }
 
+// manifestOfOtherVersion reports an index written by another build of
+// this store (another manifest version), which this one leaves alone.
+func (s *Store) manifestOfOtherVersion() bool {
+	raw, err := os.ReadFile(filepath.Join(s.indexDir(), "manifest.json"))
+	if err != nil {
+		return false
+	}
+	var v struct {
+		Version int `json:"version"`
+	}
+	return json.Unmarshal(raw, &v) == nil && v.Version != 0 && v.Version != manifestVersion
+}
+
 // adopt takes a manifest that holds more of the file than this store has
 // sealed (another process sealed it): its extents, and the lines after
 // them, read again.
@@ -156,9 +175,10 @@ func (s *Store) refresh() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.broken.Swap(false) {
-		// An extent could not be read: build the index again.
-		_ = os.RemoveAll(s.indexDir())
+		// An extent could not be read: read the envelopes again, and
+		// build the index again at the next seal, under its lock.
 		s.reset()
+		s.rebuild = true
 	}
 	f, err := os.Open(s.path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -176,7 +196,7 @@ func (s *Store) refresh() error {
 	if info.Size() < s.offset || (s.offset > 0 && s.head != s.fileHead()) {
 		s.reset() // another file: read it from the start
 	}
-	if !s.noIndex {
+	if !s.noIndex && !s.rebuild {
 		s.adopt(s.readManifest())
 	}
 	if info.Size() > s.offset {
@@ -184,8 +204,10 @@ func (s *Store) refresh() error {
 			return err
 		}
 	}
-	if s.memoryRows() >= minSealRows && !s.noIndex {
-		s.seal()
+	if s.memoryRows() >= minSealRows && !s.noIndex && s.seal() {
+		// Another index was taken, or this one was lost: read on from
+		// where the store now is.
+		return s.readFrom(f)
 	}
 	return nil
 }
@@ -205,7 +227,10 @@ func (s *Store) readFrom(f *os.File) error {
 			s.offset += int64(end + 1)
 			carry = append([]byte(nil), buf[end+1:]...)
 			if s.memoryRows() >= sealRows && !s.noIndex && s.seal() {
-				carry = nil // another process's index: read on from its end
+				// Another process's index was taken, or this one's was
+				// lost: read on from where the store now is.
+				carry = nil
+				continue
 			}
 		} else {
 			carry = buf
@@ -283,15 +308,38 @@ func (s *Store) seal() (adopted bool) {
 		}
 		return false
 	}
-	defer func() { _ = lf.Close(); _ = os.Remove(lock) }()
+	defer func() {
+		// Only this sealer's lock: a stale one taken over is another's.
+		if mine, err := lf.Stat(); err == nil {
+			if now, err := os.Stat(lock); err == nil && os.SameFile(mine, now) {
+				_ = os.Remove(lock)
+			}
+		}
+		_ = lf.Close()
+	}()
 
-	disk := s.readManifest()
-	if s.adopt(disk) {
+	disk, otherVersion := s.readManifest(), s.manifestOfOtherVersion()
+	switch {
+	case otherVersion:
+		return false // another build's index: leave it be
+	case s.rebuild:
+		if s.manifest.Offset > 0 {
+			return false
+		}
+		s.rebuild = false // start a new index, below
+	case disk != nil && disk.Offset > s.manifest.Offset:
+		s.adopt(disk) // another process sealed more: take it
+		return true
+	case disk == nil && s.manifest.Offset > 0, disk != nil && disk.Offset < s.manifest.Offset:
+		// This store's extents are no longer the index (deleted, or
+		// rebuilt by another process): read the file again.
+		s.reset()
+		s.adopt(disk)
 		return true
 	}
 	m := s.manifest
-	if disk == nil || m.Head == "" {
-		// No index of this file: start one.
+	if s.manifest.Offset == 0 {
+		// The rows in memory are the file from its start: a new index.
 		m = manifest{Version: manifestVersion, Head: s.head}
 	}
 	s.removeUnnamed(m)
