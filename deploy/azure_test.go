@@ -39,14 +39,19 @@ type armParameter struct {
 	} `json:"metadata"`
 }
 
-// scheduledQueryRule is Microsoft.Insights/scheduledQueryRules, API
-// 2023-12-01, as its reference documents it (the properties used).
-type scheduledQueryRule struct {
+// armResource is what every resource of a template says of itself.
+type armResource struct {
 	Type       string `json:"type"`
 	APIVersion string `json:"apiVersion"`
 	Name       string `json:"name"`
 	Location   string `json:"location"`
 	Kind       string `json:"kind"`
+}
+
+// scheduledQueryRule is Microsoft.Insights/scheduledQueryRules, API
+// 2023-12-01, as its reference documents it (the properties used).
+type scheduledQueryRule struct {
+	armResource
 	Properties struct {
 		DisplayName         string `json:"displayName"`
 		Description         string `json:"description"`
@@ -80,11 +85,7 @@ type scheduledQueryRule struct {
 
 // workbook is Microsoft.Insights/workbooks, API 2023-06-01.
 type workbook struct {
-	Type       string `json:"type"`
-	APIVersion string `json:"apiVersion"`
-	Name       string `json:"name"`
-	Location   string `json:"location"`
-	Kind       string `json:"kind"`
+	armResource
 	Properties struct {
 		DisplayName    string `json:"displayName"`
 		Category       string `json:"category"`
