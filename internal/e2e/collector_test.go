@@ -6,6 +6,8 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -90,8 +92,28 @@ func startCollector(t testing.TB, config string, env ...string) *collector {
 }
 
 // startCollectorWith is startCollector on several configurations, which
-// the collector merges in order (a file, then yaml: overrides).
+// the collector merges in order (a file, then yaml: overrides). A port
+// it chose itself that another process took between freeAddr and the
+// collector's bind (other packages' tests run at the same time) is
+// chosen again, up to three times.
 func startCollectorWith(t testing.TB, configs []string, env ...string) *collector {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		c, err := tryCollector(t, configs, env...)
+		if err == nil {
+			return c
+		}
+		if attempt == 3 || !errors.Is(err, errPortTaken) {
+			t.Fatalf("%v\n%s", err, c.output.String())
+		}
+		t.Logf("attempt %d: %v; choosing other ports", attempt, err)
+	}
+}
+
+// errPortTaken is a collector that could not bind a port chosen free.
+var errPortTaken = errors.New("a port chosen free was taken before the collector bound it")
+
+func tryCollector(t testing.TB, configs []string, env ...string) (*collector, error) {
 	t.Helper()
 	c := &collector{
 		output:      &syncBuffer{},
@@ -128,17 +150,22 @@ func startCollectorWith(t testing.TB, configs []string, env ...string) *collecto
 			// without a graceful shutdown. The gap is a few statements:
 			// give it time before anyone may stop the collector.
 			time.Sleep(100 * time.Millisecond)
-			return c
+			return c, nil
 		}
 		select {
 		case err := <-c.done:
 			c.done <- err
-			t.Fatalf("collector exited before it was ready: %v\n%s", err, c.output.String())
+			out := c.output.String()
+			for _, own := range []string{c.grpcAddr, c.httpAddr, c.metricsAddr} {
+				if strings.Contains(out, "listen tcp "+own+": bind: address already in use") {
+					return c, fmt.Errorf("%w: %s", errPortTaken, own)
+				}
+			}
+			return c, fmt.Errorf("collector exited before it was ready: %v", err)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	t.Fatalf("collector not ready after 30s:\n%s", c.output.String())
-	return nil
+	return c, errors.New("collector not ready after 30s")
 }
 
 // collectorCommand is the binary on config, not started, with free ports
