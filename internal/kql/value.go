@@ -259,20 +259,14 @@ func (v Value) JSON() any {
 	case TypeInt, TypeLong:
 		return v.I
 	case TypeReal:
-		if math.IsNaN(v.F) || math.IsInf(v.F, 0) {
-			return strconv.FormatFloat(v.F, 'g', -1, 64)
+		if !math.IsNaN(v.F) && !math.IsInf(v.F, 0) {
+			return v.F
 		}
-		return v.F
-	case TypeString:
-		return v.S
-	case TypeDatetime:
-		return FormatDatetime(v.I)
-	case TypeTimespan:
-		return FormatTimespan(v.I)
 	case TypeDynamic:
 		return v.D
 	}
-	return nil
+	// Strings, datetimes, timespans and non-finite reals: their text.
+	return v.Text()
 }
 
 // Text is the value as tostring() gives it, and as a table prints it.

@@ -85,7 +85,7 @@ const manifestVersion = 2
 func Open(dir string) *Store {
 	s := &Store{dir: dir, path: filepath.Join(dir, EnvelopesFile)}
 	s.reset()
-	s.adopt(s.readManifest())
+	s.adopt(s.readManifest(s.fileHead()))
 	return s
 }
 
@@ -125,9 +125,9 @@ func (s *Store) fileHead() string {
 	return hex.EncodeToString(sum[:])
 }
 
-// readManifest is the index's manifest when it is of this envelopes
-// file, as it is now; else nil.
-func (s *Store) readManifest() *manifest {
+// readManifest is the index's manifest when it is of the envelopes file
+// as it is now (head is its fileHead); else nil.
+func (s *Store) readManifest(head string) *manifest {
 	raw, err := os.ReadFile(filepath.Join(s.indexDir(), "manifest.json"))
 	if err != nil {
 		return nil
@@ -137,7 +137,7 @@ func (s *Store) readManifest() *manifest {
 		return nil
 	}
 	info, err := os.Stat(s.path)
-	if err != nil || info.Size() < m.Offset || m.Head != s.fileHead() {
+	if err != nil || info.Size() < m.Offset || m.Head != head {
 		return nil
 	}
 	return &m
@@ -193,11 +193,12 @@ func (s *Store) refresh() error {
 	if err != nil {
 		return err
 	}
-	if info.Size() < s.offset || (s.offset > 0 && s.head != s.fileHead()) {
+	head := s.fileHead()
+	if info.Size() < s.offset || (s.offset > 0 && s.head != head) {
 		s.reset() // another file: read it from the start
 	}
 	if !s.noIndex && !s.rebuild {
-		s.adopt(s.readManifest())
+		s.adopt(s.readManifest(head))
 	}
 	if info.Size() > s.offset {
 		if err := s.readFrom(f); err != nil {
@@ -318,7 +319,7 @@ func (s *Store) seal() (adopted bool) {
 		_ = lf.Close()
 	}()
 
-	disk, otherVersion := s.readManifest(), s.manifestOfOtherVersion()
+	disk, otherVersion := s.readManifest(s.head), s.manifestOfOtherVersion()
 	switch {
 	case otherVersion:
 		return false // another build's index: leave it be
